@@ -51,6 +51,9 @@ def test_ordinals(text, expected):
         ("in 2005", "in two thousand five"),
         ("in the 1990s", "in the nineteen nineties"),
         ("the '80s", "the eighties"),
+        ("2024 was good", "twenty twenty-four was good"),
+        ("1500 items", "one thousand five hundred items"),
+        ("1,999 items", "one thousand nine hundred ninety-nine items"),
     ],
 )
 def test_years(text, expected):
@@ -180,7 +183,8 @@ def test_nothing_to_say_is_an_error(text):
 
 
 def test_normalize_for_scoring():
-    assert normalize_for_scoring("It's 3:30, Dr. Smith -- well-known!") == "it's three thirty doctor smith well known"
-    assert normalize_for_scoring("I paid $5.50.") == normalize_for_scoring("i paid five dollars and fifty cents")
+    scored = normalize_for_scoring("It's 3:30, Dr. Smith -- well-known!")
+    assert scored == "it's three thirty doctor smith well known"
+    assert normalize_for_scoring("I paid $5.50.") == "i paid five dollars and fifty cents"
     assert normalize_for_scoring("“Hello,” she said.") == "hello she said"
     assert normalize_for_scoring("") == ""

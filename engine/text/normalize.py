@@ -55,7 +55,8 @@ _UNITS = {
 _CURRENCY_SYMBOLS = {"$": ("dollar", "cent"), "£": ("pound", "penny"), "€": ("euro", "cent"),
                      "¥": ("yen", ""), "¢": ("cent", "")}
 _CURRENCY_CODES = {"usd": ("dollar", "cent"), "eur": ("euro", "cent"), "gbp": ("pound", "penny"),
-                   "jpy": ("yen", ""), "cad": ("Canadian dollar", "cent"), "aud": ("Australian dollar", "cent")}
+                   "jpy": ("yen", ""), "cad": ("Canadian dollar", "cent"),
+                   "aud": ("Australian dollar", "cent")}
 _SCALE_WORDS = {"k": "thousand", "m": "million", "mn": "million", "bn": "billion", "b": "billion",
                 "thousand": "thousand", "million": "million", "billion": "billion", "trillion": "trillion"}
 _FRACTIONS = {(1, 2): "one half", (1, 3): "one third", (2, 3): "two thirds", (1, 4): "one quarter",
@@ -127,7 +128,7 @@ def _check_script(text: str) -> None:
             break
     if scripts:
         found = "; ".join(
-            f"{script} letters ({', '.join(repr(word) for word in words[:3])}{', ...' if len(words) > 3 else ''})"
+            f"{script} letters ({', '.join(repr(word) for word in words[:3])}{', ...' * (len(words) > 3)})"
             for script, words in scripts.items()
         )
         raise UnsupportedTextError(
@@ -152,7 +153,7 @@ def _currency(normalizer: _Normalizer) -> None:
     scale = r"(?:\s?(thousand|million|billion|trillion|bn|mn|[kmb])\b)?"
     normalizer.expand(
         rf"(-?)([$£€¥])\s?({_NUMBER}){scale}",
-        lambda m: ("minus " if m.group(1) else "") + spoken(m.group(3), m.group(4), _CURRENCY_SYMBOLS[m.group(2)]),
+        lambda m: "minus " * bool(m.group(1)) + spoken(m.group(3), m.group(4), _CURRENCY_SYMBOLS[m.group(2)]),
         re.IGNORECASE,
     )
     normalizer.expand(
@@ -160,7 +161,9 @@ def _currency(normalizer: _Normalizer) -> None:
         lambda m: spoken(m.group(1), m.group(2), _CURRENCY_CODES[m.group(3).lower()]),
         re.IGNORECASE,
     )
-    normalizer.expand(r"(\d+)\s?¢", lambda m: f"{numbers.cardinal(int(m.group(1)))} {_plural('cent', m.group(1) == '1')}")
+    normalizer.expand(
+        r"(\d+)\s?¢", lambda m: f"{numbers.cardinal(int(m.group(1)))} {_plural('cent', m.group(1) == '1')}"
+    )
 
 
 def _times(normalizer: _Normalizer) -> None:
@@ -169,7 +172,7 @@ def _times(normalizer: _Normalizer) -> None:
     def clock(hour: str, minute: str | None, suffix: str | None) -> str:
         words = numbers.cardinal(int(hour))
         if minute and minute != "00":
-            words += " " + ("oh " + numbers.cardinal(int(minute)) if minute[0] == "0" else numbers.cardinal(int(minute)))
+            words += (" oh " if minute[0] == "0" else " ") + numbers.cardinal(int(minute))
         elif not suffix:
             words += " o'clock"
         if suffix:
@@ -181,14 +184,16 @@ def _times(normalizer: _Normalizer) -> None:
         lambda m: clock(m.group(1), m.group(2), m.group(3)),
         re.IGNORECASE,
     )
-    normalizer.expand(rf"\b(1[0-2]|0?\d){meridiem}", lambda m: clock(m.group(1), None, m.group(2)), re.IGNORECASE)
+    normalizer.expand(
+        rf"\b(1[0-2]|0?\d){meridiem}", lambda m: clock(m.group(1), None, m.group(2)), re.IGNORECASE
+    )
 
 
 def _abbreviations(normalizer: _Normalizer) -> None:
     normalizer.expand(r"\be\.\s?g\.|\beg\.(?=\s)", lambda m: "for example,", re.IGNORECASE)
     normalizer.expand(r"\bi\.\s?e\.", lambda m: "that is,", re.IGNORECASE)
     # "No. 5" / "no 5" is "number five", but "No." before anything else is the word no.
-    normalizer.expand(r"\b(N)o\.?\s?(?=\d)", lambda m: "number" if m.group(1) == "n" else "Number", re.IGNORECASE)
+    normalizer.expand(r"\b(N)o\.?\s?(?=\d)", lambda m: "nN"[m.group(1) == "N"] + "umber", re.IGNORECASE)
     # Dr/St: a title before a name ("Dr. Smith", "St Louis"), a street kind after one ("Elm St.").
     normalizer.expand(r"\b(Dr|St)\.?(?=\s+[A-Z])", lambda m: {"Dr": "Doctor", "St": "Saint"}[m.group(1)])
     normalizer.expand(
@@ -225,13 +230,14 @@ def _numbers(normalizer: _Normalizer) -> None:
     expand(r"\b(1\d|20)(\d0)'?s\b", lambda m: numbers.decade(int(m.group(1) + m.group(2))))
     expand(r"(?<![\w.])'?([2-9]0)'?s\b", lambda m: numbers.decade(int(m.group(1))))
 
+    def measure(match: re.Match[str]) -> str:
+        unit = _UNITS[match.group(2).lower()]
+        if _is_one(match.group(1)):
+            unit = "foot" if unit == "feet" else re.sub(r"s\b", "", unit, count=1)  # "one mile per hour"
+        return f"{numbers.decimal(match.group(1))} {unit}"
+
     units = "|".join(re.escape(unit) for unit in sorted(_UNITS, key=len, reverse=True))
-    expand(
-        rf"(?<![\w.,])(-?(?:{_NUMBER}))\s?({units})\b(?!/)",
-        lambda m: f"{numbers.decimal(m.group(1))} "
-        + (_UNITS[m.group(2).lower()].replace("feet", "foot").rstrip("s") if _is_one(m.group(1)) else _UNITS[m.group(2).lower()]),
-        re.IGNORECASE,
-    )
+    expand(rf"(?<![\w.,])(-?(?:{_NUMBER}))\s?({units})\b(?!/)", measure, re.IGNORECASE)
 
     def fraction(match: re.Match[str]) -> str:
         top, bottom = int(match.group(1)), int(match.group(2))
@@ -240,12 +246,16 @@ def _numbers(normalizer: _Normalizer) -> None:
         return f"{numbers.cardinal(top)} over {numbers.cardinal(bottom)}"
 
     expand(r"(?<![\w/])(\d{1,3})/(\d{1,3})(?![\w/])", fraction)
-    expand(r"(?<![\w.,])(\d+)x(\d+)\b", lambda m: f"{numbers.cardinal(int(m.group(1)))} by {numbers.cardinal(int(m.group(2)))}")
+    expand(r"(?<![\w.,])(\d+)x(\d+)\b", lambda m: " by ".join(numbers.cardinal(int(n)) for n in m.groups()))
     normalizer.sub(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", lambda m: " ")  # "MP3" -> "MP 3"
     expand(r"(?<![\w.,])(\d{1,4})\s?-\s?(\d{1,4})(?![\d.,])",
            lambda m: f"{numbers.cardinal(int(m.group(1)))} to {numbers.cardinal(int(m.group(2)))}")  # ranges
     # A bare four-digit number is a year ("in 1999", "2024"); with a comma ("1,999") it is a quantity.
-    expand(r"(?<![\w.,$£€-])(1[1-9]\d\d|1[0-9][1-9]\d|20[1-9]\d)(?![\d,]|\.\d)", lambda m: numbers.year(int(m.group(1))))
+    # A four-digit number from 1010 to 2099 is read as a year ("in 1999", "2024 was"), except before a plural
+    # noun ("1500 items", "1234 steps": a count). 1000-1009 and 2000-2009 read the same either way.
+    year = r"1[1-9]\d\d|1[0-9][1-9]\d|20[1-9]\d"
+    counted = r"\s+(?!(?:was|is|has|does|goes|says|as|us|this|its|his|plus)\b)[a-z]+s\b"
+    expand(rf"(?<![\w.,$£€-])({year})(?![\d,]|\.\d|{counted})", lambda m: numbers.year(int(m.group(1))))
     expand(r"(?<![\w.,])0\d+(?!\d|[.,]\d)", lambda m: numbers.digits(m.group(0)))  # zip codes, "007"
 
     def number(match: re.Match[str]) -> str:
@@ -300,7 +310,7 @@ def _punctuation(normalizer: _Normalizer) -> None:
             removed.append(char)
             kept.append("\x00")
     normalizer.text = "".join(kept).replace("\x00", " ")
-    visible = [item for item in removed if any(not unicodedata.category(c).startswith(("C", "Z")) for c in item)]
+    visible = [item for item in removed if any(unicodedata.category(c)[0] not in "CZ" for c in item)]
     if visible:
         normalizer.notes.append(
             f"removed {len(visible)} symbol{'s' if len(visible) > 1 else ''} that cannot be spoken: "

@@ -10,7 +10,7 @@ _IRREGULAR_ORDINALS = {
     "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
     "nine": "ninth", "twelve": "twelfth",
 }
-MAX_CARDINAL = 10**15 - 1  # up to "nine hundred ninety-nine trillion ..."; longer numbers are read digit by digit
+MAX_CARDINAL = 10**15 - 1  # "nine hundred ninety-nine trillion ..."; longer numbers are read digit by digit
 
 
 def _below_thousand(n: int) -> str:

@@ -65,5 +65,7 @@ SILENT_NAMES: frozenset[str] = frozenset({
 })
 
 # Every name espeak-ng en-us can emit, for longest-match splitting of `espeak-ng -x` strings.
-ESPEAK_NAMES: frozenset[str] = frozenset(PHONE_SET[len(SPECIALS):]) | NEIGHBOURS.keys() | PAUSE_NAMES | SILENT_NAMES
+ESPEAK_NAMES: frozenset[str] = (
+    frozenset(PHONE_SET[len(SPECIALS):]) | NEIGHBOURS.keys() | PAUSE_NAMES | SILENT_NAMES
+)
 LONGEST_NAME = max(len(name) for name in ESPEAK_NAMES)

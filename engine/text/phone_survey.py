@@ -84,8 +84,8 @@ def survey_texts() -> list[str]:
     except ImportError:
         pass
     for path in paths:
-        lines = [re.sub(r"[^\x20-\x7e]", " ", line) for line in Path(path).read_text(errors="ignore").splitlines()]
-        lines = [line for line in lines if line.strip()]
+        text = re.sub(r"[^\x20-\x7e\n]", " ", Path(path).read_text(errors="ignore"))
+        lines = [line for line in text.splitlines() if line.strip()]
         texts += [" ".join(lines[start:start + 20]) for start in range(0, len(lines), 20)]
     return texts
 

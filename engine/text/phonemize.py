@@ -55,7 +55,7 @@ def split_espeak_phonemes(phonemes: str) -> list[str]:
 
     Returns:
         Names by longest match against the en-us table (stress marks are names too), e.g.
-        ["h", "@", "l", "'", "oU", "w", "'", "3:", "l", "d"]; a character no name starts with comes back alone.
+        ["h", "@", "l", "'", "oU", "w", "'", "3:", "l", "d"]; a character starting no name is returned alone.
     """
     names = []
     for piece in phonemes.replace(PHONEME_SEPARATOR, " ").split():
@@ -144,7 +144,8 @@ def phonemize(text: str) -> list[str]:
             phones.pop()  # the piece's own punctuation (next in `pieces`) decides the pause after it
     if not any(phone not in (SHORT_PAUSE, LONG_PAUSE) for phone in phones):
         raise UserInputError(
-            f"There is nothing to say in {text!r}: it has no words espeak-ng can pronounce; write the words out."
+            f"There is nothing to say in {text!r}: it has no words espeak-ng can pronounce; "
+            "write the words out."
         )
     _add_pause(phones, LONG_PAUSE)
     return phones
