@@ -54,7 +54,7 @@ _MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 
 
 class AudioInputError(UserInputError):
-    """An audio file (voice prompt or output path) that cannot be used; the message says why and what to do."""
+    """An audio file (voice prompt or output) that cannot be used; the message says why and what to do."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -301,7 +301,8 @@ def _ffmpeg(action: str) -> str:
     executable = shutil.which("ffmpeg")
     if executable is None:
         raise AudioInputError(
-            f"Cannot {action}: ffmpeg is not installed. Run `bash install.sh` (or `sudo apt-get install ffmpeg`)."
+            f"Cannot {action}: ffmpeg is not installed. "
+            f"Run `bash install.sh` (or `sudo apt-get install ffmpeg`)."
         )
     return executable
 
@@ -323,8 +324,8 @@ def _decode(path: Path, label: str, max_seconds: float) -> tuple[np.ndarray, int
             f"convert it to a short wav or mp3 file and try again."
         ) from None
     unreadable = (
-        f"Voice clip '{label}' could not be read as audio{{reason}}; use a wav, mp3, flac, ogg, m4a or webm "
-        f"recording (the file may be damaged, or not a sound file)."
+        f"Voice clip '{label}' could not be read as audio{{reason}}; use a {READABLE_FORMATS} recording "
+        f"(the file may be damaged, or not a sound file)."
     )
     if result.returncode != 0:
         raise AudioInputError(unreadable.format(reason=_ffmpeg_reason(result.stderr, path, label)))
@@ -344,7 +345,7 @@ def _ffmpeg_reason(stderr: bytes, path: Path, label: str) -> str:
 
 
 def _parse_float_wav(data: bytes) -> tuple[np.ndarray, int, int] | None:
-    """Parse the float32 wav ffmpeg streams to a pipe (its size fields are placeholders, so read to the end)."""
+    """Parse the float32 wav ffmpeg writes to a pipe (its size fields are placeholders: read to the end)."""
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         return None
     pos, channels, rate = 12, 0, 0
@@ -417,7 +418,7 @@ def _speech_bounds(samples: np.ndarray, sample_rate: int, label: str) -> tuple[i
 
 
 def _normalize(samples: np.ndarray, sample_rate: int, target_dbfs: float) -> tuple[np.ndarray, float, bool]:
-    """Loudness normalization with a look-ahead peak limiter: (samples, gain in dB, whether peaks were cut)."""
+    """Loudness normalization with a look-ahead peak limiter: (samples, gain in dB, whether it limited)."""
     level = speech_level_dbfs(samples, sample_rate)
     if not np.isfinite(level):
         return samples.astype(np.float32), 0.0, False

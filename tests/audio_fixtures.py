@@ -47,7 +47,8 @@ def tone_webm_without_duration(target: Path, seconds: float) -> Path:
     need_ffmpeg()
     result = subprocess.run(
         ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", f"sine=f=220:d={seconds}:r=8000",
-         "-c:a", "libopus", "-b:a", "12k", "-f", "webm", "-"],
+         "-c:a", "libopus", "-b:a", "6k", "-compression_level", "0", "-frame_duration", "60",
+         "-f", "webm", "-"],
         check=True,
         capture_output=True,
     )  # fmt: skip

@@ -161,6 +161,17 @@ def test_bytes_upload_loads_like_the_file(tmp_path, speech_file):
     np.testing.assert_allclose(from_bytes.samples, from_file.samples, atol=1e-6)
 
 
+def test_content_decides_the_format_not_the_suffix(tmp_path, speech_file):
+    """Browsers and upload widgets sometimes save webm or mp3 under a .wav name."""
+    source, _, _ = speech_file
+    disguised = ffmpeg_convert(source, tmp_path / "speech.webm", "-c:a", "libopus").rename(
+        tmp_path / "rec.wav"
+    )
+    prompt = load_voice_prompt(disguised)
+    assert "resampled 48000 -> 16000 Hz" in prompt.notes
+    assert best_correlation(prompt.samples, load_voice_prompt(source).samples) > 0.9
+
+
 def test_prompt_samples_are_read_only(speech_file):
     prompt = load_voice_prompt(speech_file[0])
     with pytest.raises(ValueError):
@@ -187,10 +198,14 @@ def test_truncated_mp3_keeps_what_could_be_decoded(tmp_path, speech_file):
         load_voice_prompt(tmp_path / "stub.mp3")
 
 
-def test_silent_clip_is_refused(tmp_path):
-    need_ffmpeg()
-    hiss = np.random.default_rng(0).normal(0, 10 ** (-75 / 20), 3 * 16000).astype(np.float32)
-    clip = write_wav(tmp_path / "silence.wav", hiss, 16000)
+@pytest.mark.parametrize("kind", ["hiss", "distant speech"])
+def test_silent_clip_is_refused(tmp_path, speech_file, kind):
+    _, samples, rate = speech_file
+    if kind == "hiss":
+        quiet = np.random.default_rng(0).normal(0, 10 ** (-75 / 20), 3 * rate)
+    else:
+        quiet = samples * 10 ** (-60 / 20) / np.abs(samples).max()  # peaks at -60 dBFS
+    clip = write_wav(tmp_path / "silence.wav", quiet.astype(np.float32), rate, "FLOAT")
     with pytest.raises(
         AudioInputError, match=r"'silence.wav' is silent.*record again closer to the microphone"
     ):
