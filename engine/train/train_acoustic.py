@@ -1,0 +1,318 @@
+"""Train the parallel acoustic generator (or an autoregressive baseline) on a corpus of codec + semantic tokens.
+
+Resumable (model, optimizer, step and RNG state in the checkpoint; resumes automatically when it exists),
+background-friendly (logs JSON lines to a file), DDP-ready (`torchrun --nproc_per_node N -m
+engine.train.train_acoustic ...`: one data shard per rank, only rank 0 writes).
+
+    python -m engine.train.train_acoustic --synthetic --steps 300 --out runs/acoustic_toy/ckpt.pt
+    nohup python -m engine.train.train_acoustic --data data/acoustic --out runs/acoustic/ckpt.pt \
+        --export assets/acoustic.pt > runs/acoustic.out 2>&1 &
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from engine.acoustic.baselines import ARBaseline, ARConfig
+from engine.acoustic.data import AcousticCorpus, Batch, read_corpus, sample_batch, synthetic_corpus
+from engine.acoustic.layout import TokenLayout
+from engine.acoustic.masking import SCHEMES, make_mask
+from engine.acoustic.model import AcousticConfig, AcousticModel, save_checkpoint
+from engine.acoustic.objective import masked_prediction_loss
+from engine.errors import UserInputError
+
+ARCHS = ("parallel", "flattened", "delay")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings; saved in the checkpoint next to the model config."""
+
+    steps: int = 20000
+    batch_size: int = 16
+    crop: int = 250
+    prompt_frames: int = 150
+    lr: float = 5e-4
+    warmup: int = 500
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    schemes: tuple[tuple[str, float], ...] = (("soundstorm", 1.0), ("group", 1.0), ("spans", 1.0))
+    drop_prob: float = 0.1
+    span: int = 3
+    seed: int = 0
+    log_every: int = 20
+    save_every: int = 200
+    eval_batches: int = 4
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warmup, then cosine decay to `min_lr_ratio` of the peak."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def parse_schemes(text: str) -> tuple[tuple[str, float], ...]:
+    """'soundstorm:1,group:2' -> (("soundstorm", 1.0), ("group", 2.0))."""
+    out = []
+    for part in text.split(","):
+        name, _, weight = part.partition(":")
+        if name not in SCHEMES:
+            raise UserInputError(f"Masking scheme {name!r} is unknown; use some of {SCHEMES}, e.g. 'soundstorm:1'.")
+        out.append((name, float(weight or 1.0)))
+    return tuple(out)
+
+
+class _LossModule(nn.Module):
+    """Wraps the model so the whole loss runs inside forward(), as DistributedDataParallel needs."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: Batch, scheme: str, generator: torch.Generator, cfg: TrainConfig):
+        if isinstance(self.model, ARBaseline):
+            loss = self.model.loss(batch.tokens, batch.semantic, batch.frame_mask, batch.prompt, batch.prompt_mask)
+            return loss, None
+        mask = make_mask(scheme, batch.frame_mask, self.model.config.layout, generator, cfg.drop_prob, cfg.span)
+        out = masked_prediction_loss(
+            self.model, batch.tokens, batch.semantic, batch.frame_mask, batch.prompt, batch.prompt_mask, mask
+        )
+        return out.loss, out
+
+
+def evaluate(model: nn.Module, corpus: AcousticCorpus, indices: list[int], cfg: TrainConfig) -> dict[str, Any]:
+    """Masked-token accuracy per level and scheme (parallel) or loss (baselines) on fixed held-out batches."""
+    gen = torch.Generator().manual_seed(1234)
+    model.eval()
+    result: dict[str, Any] = {}
+    with torch.no_grad():
+        if isinstance(model, ARBaseline):
+            losses = [
+                float(model.loss(b.tokens, b.semantic, b.frame_mask, b.prompt, b.prompt_mask))
+                for b in (sample_batch(corpus, indices, cfg.batch_size, cfg.crop, cfg.prompt_frames, gen)
+                          for _ in range(cfg.eval_batches))
+            ]
+            result["loss"] = sum(losses) / len(losses)
+        else:
+            for scheme, _ in cfg.schemes:
+                correct = count = 0
+                for _ in range(cfg.eval_batches):
+                    b = sample_batch(corpus, indices, cfg.batch_size, cfg.crop, cfg.prompt_frames, gen)
+                    mask = make_mask(scheme, b.frame_mask, model.config.layout, gen, 0.0, cfg.span)
+                    out = masked_prediction_loss(
+                        model, b.tokens, b.semantic, b.frame_mask, b.prompt, b.prompt_mask, mask
+                    )
+                    correct = correct + out.level_correct
+                    count = count + out.level_count
+                acc = (correct / count.clamp(min=1)).tolist()
+                result[scheme] = {"accuracy_per_level": [round(a, 4) for a in acc],
+                                  "accuracy": round(float(correct.sum() / count.sum().clamp(min=1)), 4)}
+    model.train()
+    return result
+
+
+def _split(corpus: AcousticCorpus) -> tuple[list[int], list[int]]:
+    """Hold out every 20th utterance when there are enough of them."""
+    idx = list(range(len(corpus)))
+    if len(idx) < 40:
+        return idx, idx
+    return [i for i in idx if i % 20 != 19], [i for i in idx if i % 20 == 19]
+
+
+def build_model(arch: str, layout: TokenLayout, semantic_vocab: tuple[int, ...], args: argparse.Namespace):
+    common = dict(codebook_sizes=layout.codebook_sizes, groups=layout.groups, semantic_vocab=semantic_vocab,
+                  d_model=args.d_model, n_layers=args.layers, n_heads=args.heads, dropout=args.dropout)
+    if arch == "parallel":
+        return AcousticModel(AcousticConfig(**common, ff_mult=args.ff_mult, conv_kernel=args.conv_kernel,
+                                            prompt_mode=args.prompt_mode))
+    return ARBaseline(ARConfig(**common, pattern=arch))
+
+
+def _save(path: Path, model: nn.Module, metadata: dict, **extra: Any) -> None:
+    if isinstance(model, AcousticModel):
+        save_checkpoint(path, model, metadata, **extra)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save({"config": model.config.to_dict(), "model": model.state_dict(), "metadata": metadata, **extra}, tmp)
+    tmp.replace(path)
+
+
+def train(args: argparse.Namespace) -> dict[str, Any]:
+    """Run (or resume) training as configured by the parsed command line; returns the final metadata."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if world > 1:
+        torch.distributed.init_process_group("gloo")
+    torch.set_num_threads(args.threads)
+    cfg = TrainConfig(
+        steps=args.steps, batch_size=args.batch_size, crop=args.crop, prompt_frames=args.prompt_frames,
+        lr=args.lr, warmup=args.warmup, schemes=parse_schemes(args.schemes), drop_prob=args.drop_prob,
+        seed=args.seed, log_every=args.log_every, save_every=args.save_every, eval_batches=args.eval_batches,
+    )
+    if args.synthetic:
+        layout = TokenLayout((32, 64, 64, 64), ((0,), (1, 2, 3)))
+        corpus = synthetic_corpus(layout, semantic_vocab=16, n_speakers=6, utts_per_speaker=10, seed=args.seed)
+        data_name = "synthetic"
+    elif args.data:
+        corpus = read_corpus(args.data)
+        data_name = str(args.data)
+    else:
+        raise UserInputError("Give the training data: --data DIR (an acoustic corpus) or --synthetic.")
+    out = Path(args.out)
+    train_idx, eval_idx = _split(corpus)
+    if world > 1:
+        sampler = torch.utils.data.DistributedSampler(train_idx, num_replicas=world, rank=rank, shuffle=True,
+                                                      seed=cfg.seed)
+        train_idx = [train_idx[i] for i in sampler]
+
+    state = None
+    if out.is_file() and not args.fresh:
+        state = torch.load(out, map_location="cpu", weights_only=False)
+    if state is not None:
+        mcfg = state["config"]
+        model = (AcousticModel(AcousticConfig.from_dict(mcfg)) if state.get("arch", "parallel") == "parallel"
+                 else ARBaseline(ARConfig(**mcfg)))
+        model.load_state_dict(state["model"])
+        arch = state.get("arch", "parallel")
+    else:
+        arch = args.arch
+        torch.manual_seed(cfg.seed)
+        model = build_model(arch, corpus.layout, corpus.semantic_vocab, args)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
+    step, elapsed = 0, 0.0
+    gen = torch.Generator().manual_seed(cfg.seed + 1000 * rank)
+    if state is not None:
+        opt.load_state_dict(state["optimizer"])
+        step, elapsed = int(state["step"]), float(state["metadata"].get("train_seconds", 0.0))
+        gen.set_state(state["rng"]["generator"])
+        torch.set_rng_state(state["rng"]["torch"])
+    wrapped: nn.Module = _LossModule(model)
+    if world > 1:
+        wrapped = torch.nn.parallel.DistributedDataParallel(wrapped, find_unused_parameters=True)
+    is_main = rank == 0
+    log_path = Path(args.log) if args.log else out.with_suffix(".log.jsonl")
+    names = [s for s, _ in cfg.schemes]
+    weights = torch.tensor([w for _, w in cfg.schemes])
+    command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "engine.train.train_acoustic", *args.argv])
+
+    def metadata(quality: dict | None = None) -> dict[str, Any]:
+        return {"arch": arch, "command": command, "data": data_name, "utterances": len(corpus),
+                "frames": corpus.frames(), "steps": step, "train_seconds": round(elapsed, 1),
+                "train_config": {**asdict(cfg), "schemes": [list(s) for s in cfg.schemes]},
+                "world_size": world, "quality": quality or {}}
+
+    def checkpoint(quality: dict | None = None) -> None:
+        _save(out, model, metadata(quality), optimizer=opt.state_dict(), step=step, arch=arch,
+              rng={"generator": gen.get_state(), "torch": torch.get_rng_state()})
+
+    model.train()
+    sums: dict[str, Tensor | float] = {}
+    t_last = time.perf_counter()
+    while step < cfg.steps:
+        t0 = time.perf_counter()
+        batch = sample_batch(corpus, train_idx, cfg.batch_size, cfg.crop, cfg.prompt_frames, gen)
+        scheme = names[int(torch.multinomial(weights, 1, generator=gen))]
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        loss, out_stats = wrapped(batch, scheme, gen, cfg)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        step += 1
+        elapsed += time.perf_counter() - t0
+        sums["loss"] = sums.get("loss", 0.0) + float(loss.detach())
+        sums["n"] = sums.get("n", 0.0) + 1
+        if out_stats is not None:
+            for k in ("level_loss_sum", "level_correct", "level_count"):
+                sums[k] = sums.get(k, 0.0) + getattr(out_stats, k)
+        if is_main and (step % cfg.log_every == 0 or step == cfg.steps):
+            rec: dict[str, Any] = {"step": step, "loss": round(float(sums["loss"]) / float(sums["n"]), 4),
+                                   "lr": lr_at(step, cfg), "grad_norm": round(float(grad_norm), 3),
+                                   "sec_per_step": round((time.perf_counter() - t_last) / float(sums["n"]), 3)}
+            if "level_count" in sums:
+                cnt = sums["level_count"].clamp(min=1)
+                rec["acc_per_level"] = [round(v, 4) for v in (sums["level_correct"] / cnt).tolist()]
+                rec["loss_per_level"] = [round(v, 4) for v in (sums["level_loss_sum"] / cnt).tolist()]
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            with log_path.open("a") as f:
+                f.write(json.dumps(rec) + "\n")
+            sums, t_last = {}, time.perf_counter()
+        if is_main and (step % cfg.save_every == 0 or step == cfg.steps):
+            checkpoint()
+    quality = evaluate(model, corpus, eval_idx, cfg) if is_main else {}
+    if is_main:
+        checkpoint(quality)
+        if args.export:
+            _save(Path(args.export), model, metadata(quality), arch=arch)
+        with log_path.open("a") as f:
+            f.write(json.dumps({"step": step, "eval": quality}) + "\n")
+    if world > 1:
+        torch.distributed.destroy_process_group()
+    return metadata(quality)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    d = TrainConfig()
+    p.add_argument("--data", help="acoustic corpus directory (meta.json + shard-*.pt)")
+    p.add_argument("--synthetic", action="store_true", help="train on a learnable toy corpus (smoke test)")
+    p.add_argument("--out", required=True, help="training checkpoint; resumed from when it exists")
+    p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    p.add_argument("--export", help="also write the final model (no optimizer state) here, e.g. assets/acoustic.pt")
+    p.add_argument("--log", help="JSON-lines log (default: next to --out)")
+    p.add_argument("--arch", choices=ARCHS, default="parallel")
+    p.add_argument("--steps", type=int, default=d.steps)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--crop", type=int, default=d.crop)
+    p.add_argument("--prompt-frames", type=int, default=d.prompt_frames)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--warmup", type=int, default=d.warmup)
+    p.add_argument("--schemes", default="soundstorm:1,group:1,spans:1", help="masking schemes and weights")
+    p.add_argument("--drop-prob", type=float, default=d.drop_prob, help="condition dropout of span masking")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--log-every", type=int, default=d.log_every)
+    p.add_argument("--save-every", type=int, default=d.save_every)
+    p.add_argument("--eval-batches", type=int, default=d.eval_batches)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--d-model", type=int, default=256)
+    p.add_argument("--layers", type=int, default=6)
+    p.add_argument("--heads", type=int, default=4)
+    p.add_argument("--ff-mult", type=int, default=2)
+    p.add_argument("--conv-kernel", type=int, default=15)
+    p.add_argument("--dropout", type=float, default=0.1)
+    p.add_argument("--prompt-mode", choices=("cross", "prefix"), default="cross")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    try:
+        meta = train(args)
+    except UserInputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps({k: meta[k] for k in ("steps", "train_seconds", "quality")}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

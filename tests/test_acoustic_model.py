@@ -1,0 +1,109 @@
+"""Acoustic model: layout, shapes, padding isolation, prompt memory, checkpoints, the training script."""
+
+import json
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from engine.acoustic.layout import TokenLayout
+from engine.acoustic.model import AcousticConfig, AcousticModel, load_model, save_checkpoint
+from engine.errors import UserInputError
+from engine.train.train_acoustic import main as train_main
+
+LAYOUT = TokenLayout((16, 32, 32), ((0,), (1, 2)))
+
+
+def tiny(mode="cross", **kw):
+    cfg = AcousticConfig(LAYOUT.codebook_sizes, LAYOUT.groups, (10,), d_model=32, n_layers=2, n_heads=2,
+                         conv_kernel=5, dropout=0.0, prompt_layers=1, prompt_mode=mode, **kw)
+    return AcousticModel(cfg).eval()
+
+
+def test_layout_validates_and_reads_a_codec():
+    codec = SimpleNamespace(n_q=3, codebook_sizes=(256, 4096, 1024), groups=((0,), (1, 2)))
+    lay = TokenLayout.from_codec(codec)
+    assert lay.n_q == 3 and lay.level_order == (0, 1, 2) and lay.codebook_sizes == (256, 4096, 1024)
+    assert TokenLayout.from_dict(lay.to_dict()) == lay
+    plain = TokenLayout.from_codec(SimpleNamespace(n_q=4, codebook_size=1024, groups=None))
+    assert plain.groups == ((0, 1, 2, 3),)
+    with pytest.raises(UserInputError, match="exactly once"):
+        TokenLayout((8, 8, 8), ((0,), (1,)))
+
+
+@pytest.mark.parametrize("mode", ["cross", "prefix"])
+def test_forward_shapes_and_padding_isolation(mode):
+    torch.manual_seed(0)
+    m = tiny(mode)
+    b, t = 2, 20
+    tokens = torch.stack([torch.randint(0, k, (b, t)) for k in LAYOUT.codebook_sizes], 1)
+    semantic = torch.randint(0, 10, (b, t))
+    frame_mask = torch.arange(t)[None] < torch.tensor([20, 13])[:, None]
+    prompt = torch.stack([torch.randint(0, k, (b, 8)) for k in LAYOUT.codebook_sizes], 1)
+    pmask = torch.arange(8)[None] < torch.tensor([8, 5])[:, None]
+    with torch.no_grad():
+        mem = m.encode_prompt(prompt, pmask)
+        out = m(tokens, semantic, mem, frame_mask)
+        assert [tuple(o.shape) for o in out] == [(b, t, k) for k in LAYOUT.codebook_sizes]
+        # Changing what lies in padding (frames and prompt) must not change any real frame's logits.
+        tokens2, semantic2, prompt2 = tokens.clone(), semantic.clone(), prompt.clone()
+        tokens2[1, :, 13:] = 0
+        semantic2[1, 13:] = 9
+        prompt2[1, :, 5:] = 1
+        out2 = m(tokens2, semantic2, m.encode_prompt(prompt2, pmask), frame_mask)
+        for o, o2 in zip(out, out2):
+            assert torch.allclose(o[1, :13], o2[1, :13], atol=1e-5)
+            assert torch.allclose(o[0], o2[0], atol=1e-5)
+        # ...while the prompt itself does change them.
+        out3 = m(tokens, semantic, m.encode_prompt(prompt2[:, :, :4] * 0, pmask[:, :4]), frame_mask)
+        assert not torch.allclose(out[0][0], out3[0][0], atol=1e-4)
+        only = m(tokens, semantic, mem, frame_mask, levels=[1])
+        assert only[0] is None and only[2] is None and torch.allclose(only[1], out[1])
+
+
+def test_cross_attention_prompt_memory_is_projected_once_per_block():
+    m = tiny()
+    prompt = torch.zeros(1, 3, 6, dtype=torch.long)
+    mem = m.encode_prompt(prompt)
+    assert len(mem.kv) == 2 and mem.kv[0][0].shape == (1, 2, 7, 16)  # null slot + 6 prompt frames
+    calls = []
+    for blk in m.blocks:
+        blk.cross.kv.register_forward_hook(lambda *a: calls.append(1))
+    tokens = torch.zeros(1, 3, 5, dtype=torch.long)
+    with torch.no_grad():
+        for _ in range(3):
+            m(tokens, torch.zeros(1, 5, dtype=torch.long), mem)
+    assert calls == [], "iterations reuse the projected prompt keys/values"
+
+
+def test_checkpoint_round_trip(tmp_path):
+    m = tiny()
+    save_checkpoint(tmp_path / "a.pt", m, {"note": "x"})
+    m2, meta = load_model(tmp_path / "a.pt")
+    assert meta == {"note": "x"} and m2.config == m.config
+    tokens = torch.zeros(1, 3, 5, dtype=torch.long)
+    sem = torch.ones(1, 5, dtype=torch.long)
+    with torch.no_grad():
+        a = m(tokens, sem, m.encode_prompt(None))[0]
+        b = m2(tokens, sem, m2.encode_prompt(None))[0]
+    assert torch.equal(a, b)
+    with pytest.raises(UserInputError, match="does not exist"):
+        load_model(tmp_path / "missing.pt")
+
+
+def test_training_script_runs_logs_and_resumes(tmp_path):
+    out = tmp_path / "ck.pt"
+    common = ["--synthetic", "--out", str(out), "--d-model", "32", "--layers", "1", "--heads", "2",
+              "--batch-size", "4", "--crop", "40", "--prompt-frames", "20", "--log-every", "2",
+              "--eval-batches", "1", "--warmup", "2", "--threads", "1"]
+    assert train_main(common + ["--steps", "4", "--save-every", "2"]) == 0
+    first = torch.load(out, weights_only=False)
+    assert first["step"] == 4 and "optimizer" in first and first["metadata"]["data"] == "synthetic"
+    assert train_main(common + ["--steps", "6"]) == 0
+    state = torch.load(out, weights_only=False)
+    assert state["step"] == 6 and state["metadata"]["steps"] == 6
+    assert set(state["metadata"]["quality"]) == {"soundstorm", "group", "spans"}
+    lines = [json.loads(x) for x in out.with_suffix(".log.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines if "loss" in x] == [2, 4, 6], "resumed at step 4, not from scratch"
+    assert len(lines[0]["acc_per_level"]) == 4
+    assert train_main(["--out", str(tmp_path / "x.pt")]) == 2  # no data: a clear error, not a traceback
