@@ -287,6 +287,10 @@ def test_missing_empty_and_folder_inputs(tmp_path):
         load_voice_prompt(b"")
     with pytest.raises(AudioInputError, match=r"is a folder, not an audio file"):
         load_voice_prompt(tmp_path)
+    need_ffmpeg()
+    (tmp_path / "header.wav").write_bytes(to_wav_bytes(np.zeros(0, dtype=np.float32), 16000))
+    with pytest.raises(AudioInputError, match=r"'header.wav' could not be read as audio.*use a wav, mp3"):
+        load_voice_prompt(tmp_path / "header.wav")
 
 
 def test_missing_ffmpeg_names_the_installer(tmp_path, speech_file, monkeypatch):
