@@ -39,8 +39,9 @@ def test_stage_directions_are_not_spoken():
 
 
 def test_speaker_case_and_spelling():
-    turns = parse_transcript("[s1] a\nS1: b\nalice: c\nALICE: d")
+    turns = parse_transcript("[s1] a\nS1: b\nalice: c\nALICE : d\n[Alice] e")
     assert speakers(turns) == ["S1", "alice"]
+    assert [t.text for t in turns] == ["a", "b", "c", "d", "e"]
 
 
 def test_colons_in_text_after_a_tag_are_text():

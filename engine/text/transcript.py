@@ -6,7 +6,7 @@ Rules, in the order they are applied to each line:
   also start a new turn in the middle of a line: "[S1] Hi. [S2] Hello." is two turns.
 - `Name: text` starts a turn when, at the very start of the line, a name of 1-3 words (letters, digits, '-',
   '_'; first word starting with a letter; later words capitalized or numbers: "Alice", "Dr Smith",
-  "Player 2") is followed by ':' and a space or the line end. So "3:30", "http://x" and "so he said: hi"
+  "Player 2") is followed by ':' (spaces before it allowed) and a space or the line end. So "3:30", "http://x" and "so he said: hi"
   never start a turn, and a colon anywhere after the start of a line is just text. A single word with a
   colon at the start of a line ("Note: ...") does start a turn; indent the line to keep it as text.
 - Any other line continues the previous turn (multi-line turns). A tag may stand alone on its line when its
@@ -28,7 +28,7 @@ _NAME = re.compile(r"[^\W\d_][\w-]*(?:\s+[A-Z0-9][\w-]*){0,2}")  # "Alice", "Dr 
 _S_TAG = re.compile(r"[sS](\d{1,3})")
 _BRACKET_TAG = re.compile(r"\[([^\[\]]*)\]")
 _INLINE_S_TAG = re.compile(r"\[\s*[sS]\d{1,3}\s*\]")
-_COLON_TAG = re.compile(rf"({_NAME.pattern}):(?=\s|$)")
+_COLON_TAG = re.compile(rf"({_NAME.pattern})[ \t]*:(?=\s|$)")
 _EXAMPLE = "'[S1] Hello there.' or 'Alice: Hello there.'"
 
 
