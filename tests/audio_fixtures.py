@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-
-from tests.conftest import espeak_to_wav
+from conftest import espeak_to_wav
 
 SENTENCE = "The quick brown fox jumps over the lazy dog, and then it runs away."
 

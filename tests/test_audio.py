@@ -8,6 +8,14 @@ import wave
 import numpy as np
 import pytest
 import soundfile
+from audio_fixtures import (
+    ffmpeg_convert,
+    first_speech_sample,
+    need_ffmpeg,
+    speech,
+    tone_webm_without_duration,
+    write_wav,
+)
 
 from engine import audio
 from engine.audio import (
@@ -20,14 +28,6 @@ from engine.audio import (
     write_audio,
 )
 from engine.errors import UserInputError
-from tests.audio_fixtures import (
-    ffmpeg_convert,
-    first_speech_sample,
-    need_ffmpeg,
-    speech,
-    tone_webm_without_duration,
-    write_wav,
-)
 
 CEILING = 10 ** (-1.0 / 20)
 
