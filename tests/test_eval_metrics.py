@@ -1,8 +1,10 @@
 """Measurement tools on known cases: WER arithmetic and normalization, Whisper on clear synthetic speech,
 speaker similarity of same and different voices, stage timing, and the benchmark report."""
 
+import importlib
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -259,3 +261,18 @@ def test_bench_without_modules_still_writes_the_header(tmp_path):
     missing = [n for n in PLANNED if n not in available()]
     assert all(n in text for n in missing)
     assert main(["--out", str(tmp_path), "--only", "no_such_bench"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("module", "tool_path"),
+    [
+        ("faster_whisper", "engine.eval.wer.Transcriber"),
+        ("resemblyzer", "engine.eval.similarity.SpeakerEncoder"),
+    ],
+)
+def test_missing_eval_tools_name_the_install_command(monkeypatch, module, tool_path):
+    module_name, tool_name = tool_path.rsplit(".", 1)
+    tool = getattr(importlib.import_module(module_name), tool_name)
+    monkeypatch.setitem(sys.modules, module, None)  # makes `import module` raise ImportError
+    with pytest.raises(ImportError, match=r"install\.sh --dev"):
+        tool()

@@ -1,5 +1,10 @@
 """Speaker similarity: cosine between resemblyzer utterance embeddings (its pretrained encoder ships inside
-the pip package, so nothing is downloaded). Measured here: same voice ≈ 0.95, different voices 0.53–0.74."""
+the pip package, so nothing is downloaded).
+
+Measured here on 7 espeak-ng/mbrola voices: same voice 0.86–0.91 between 3 s sentences (0.92–0.96 between
+6 s halves), different voices 0.46–0.75 (0.46–0.78). Every pair scores higher on longer clips, so compare
+clips of similar length.
+"""
 
 import warnings
 
