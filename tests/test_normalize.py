@@ -52,6 +52,7 @@ def test_ordinals(text, expected):
         ("in the 1990s", "in the nineteen nineties"),
         ("the '80s", "the eighties"),
         ("2024 was good", "twenty twenty-four was good"),
+        ("In 1999, we won.", "In nineteen ninety-nine, we won."),
         ("1500 items", "one thousand five hundred items"),
         ("1,999 items", "one thousand nine hundred ninety-nine items"),
     ],
@@ -125,6 +126,10 @@ def test_abbreviations(text, expected):
         ("ticket #1", "ticket number one"),
         ("yes and/or no", "yes and or no"),
         ("up/down", "up slash down"),
+        ("if 3 < 5 and 7 > 2", "if three less than five and seven greater than two"),
+        ("<Mercury> hi there", "Mercury, hi there"),
+        ("~5 minutes", "about five minutes"),
+        ("c. 1895, pg. 7", "circa eighteen ninety-five, page seven"),
     ],
 )
 def test_symbols(text, expected):
@@ -135,6 +140,7 @@ def test_sentence_punctuation_is_kept_and_tidied():
     assert said("Hello , world ! Is it ok ?! Yes; fine: done.") == "Hello, world! Is it ok? Yes; fine: done."
     assert said("Well -- maybe… (quietly) “fine”") == "Well, maybe... quietly, fine"
     assert said("  lots   of\n\tspace  ") == "lots of space"
+    assert said("See number 2;") == "See number two"  # a dangling clause mark at the end goes
 
 
 def test_colon_prose_is_not_a_time():

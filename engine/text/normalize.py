@@ -192,6 +192,8 @@ def _times(normalizer: _Normalizer) -> None:
 def _abbreviations(normalizer: _Normalizer) -> None:
     normalizer.expand(r"\be\.\s?g\.|\beg\.(?=\s)", lambda m: "for example,", re.IGNORECASE)
     normalizer.expand(r"\bi\.\s?e\.", lambda m: "that is,", re.IGNORECASE)
+    normalizer.expand(r"\b(?:c|ca)\.\s?(?=\d)", lambda m: "circa")
+    normalizer.expand(r"\b(pg|pp)\.?\s?(?=\d)", lambda m: "page" if m.group(1) == "pg" else "pages")
     # "No. 5" / "no 5" is "number five", but "No." before anything else is the word no.
     normalizer.expand(r"\b(N)o\.?\s?(?=\d)", lambda m: "nN"[m.group(1) == "N"] + "umber", re.IGNORECASE)
     # Dr/St: a title before a name ("Dr. Smith", "St Louis"), a street kind after one ("Elm St.").
@@ -220,6 +222,7 @@ def _abbreviations(normalizer: _Normalizer) -> None:
 
 def _numbers(normalizer: _Normalizer) -> None:
     expand = normalizer.expand
+    expand(r"~(?=\s?\d)", lambda m: "about")
     expand(rf"(-?(?:{_NUMBER}))\s?%", lambda m: f"{numbers.decimal(m.group(1))} percent")
     expand(
         rf"(-?(?:{_NUMBER}))\s?°\s?([CF])\b",
@@ -255,7 +258,7 @@ def _numbers(normalizer: _Normalizer) -> None:
     # noun ("1500 items", "1234 steps": a count). 1000-1009 and 2000-2009 read the same either way.
     year = r"1[1-9]\d\d|1[0-9][1-9]\d|20[1-9]\d"
     counted = r"\s+(?!(?:was|is|has|does|goes|says|as|us|this|its|his|plus)\b)[a-z]+s\b"
-    expand(rf"(?<![\w.,$£€-])({year})(?![\d,]|\.\d|{counted})", lambda m: numbers.year(int(m.group(1))))
+    expand(rf"(?<![\w.,$£€-])({year})(?!\d|[,.]\d|{counted})", lambda m: numbers.year(int(m.group(1))))
     expand(r"(?<![\w.,])0\d+(?!\d|[.,]\d)", lambda m: numbers.digits(m.group(0)))  # zip codes, "007"
 
     def number(match: re.Match[str]) -> str:
@@ -277,7 +280,12 @@ def _symbols(normalizer: _Normalizer) -> None:
     normalizer.expand(r"\s/\s|/", lambda m: "slash")
     # Email and web addresses: a dot between letters, with no space, is "dot".
     normalizer.expand(r"(?<=[a-z])\.(?=(com|org|net|edu|gov|io|co|uk)\b)", lambda m: "dot", re.IGNORECASE)
+    # "<name>" is a bracket (chat logs, e-mail addresses); "<" and ">" alone compare things.
+    normalizer.sub(r"<([^<>\s][^<>]*)>", lambda m: f"({m.group(1)})")
+    normalizer.expand(r"(?<=[\s\d])[<>](?=[\s\d])", lambda m: _SYMBOLS[m.group(0)].strip())
     for symbol, said in _SYMBOLS.items():
+        if symbol in "<>~":
+            continue
         normalizer.expand(re.escape(symbol), lambda m, said=said: said.strip())
     # Currency signs left over (without a number) are words too.
     for symbol, (name, _) in _CURRENCY_SYMBOLS.items():
@@ -321,7 +329,7 @@ def _punctuation(normalizer: _Normalizer) -> None:
     sub(r"\s+([.,?!;:])", lambda m: m.group(1))
     # Runs of punctuation keep their strongest mark: "?!" -> "?", ",." -> ".", "!!!" -> "!".
     sub(r"[.,?!;:]{2,}", lambda m: _strongest(m.group(0)))
-    sub(r"^[\s.,;:!?]+", lambda m: "")
+    sub(r"^[\s.,;:!?]+|[\s,;:]+$", lambda m: "")
     sub(r"([.,?!;:])(?=[A-Za-z])", lambda m: m.group(1) + " ")
     normalizer.text = normalizer.text.strip()
 
