@@ -1,0 +1,159 @@
+"""WORLD vocoder features per codec frame (log-F0, voicing, coded envelope, band aperiodicity) and back.
+
+Analysis runs dio+stonemask (harvest is ~10x slower) at `analysis_period_ms`; the codec keeps one frame
+per `frame_ms`. Synthesis interpolates the frame features back to the analysis period, so the vocoder
+does not hear 20 ms steps.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+with warnings.catch_warnings():
+    # pyworld imports pkg_resources, which warns on every import with recent setuptools.
+    warnings.simplefilter("ignore")
+    import pyworld
+
+# Aperiodicity is kept as its mean (in dB) over a few bands: 16 kHz WORLD codes only one band.
+AP_BAND_EDGES_HZ = (0.0, 1000.0, 2000.0, 4000.0, 8000.0)
+AP_FLOOR_DB = -60.0
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """How speech is analysed into, and synthesized from, WORLD features."""
+
+    sample_rate: int = 16000
+    frame_ms: float = 20.0
+    analysis_period_ms: float = 5.0
+    f0_floor: float = 60.0
+    f0_ceil: float = 500.0
+    n_envelope: int = 40
+    fft_size: int = 1024
+
+    @property
+    def frame_rate(self) -> float:
+        return 1000.0 / self.frame_ms
+
+    @property
+    def hop(self) -> int:
+        """Analysis frames per codec frame."""
+        return int(round(self.frame_ms / self.analysis_period_ms))
+
+    @property
+    def samples_per_frame(self) -> int:
+        return int(round(self.sample_rate * self.frame_ms / 1000.0))
+
+    @property
+    def n_aperiodicity(self) -> int:
+        return len(AP_BAND_EDGES_HZ) - 1
+
+
+@dataclass(frozen=True)
+class WorldFrames:
+    """Features of T codec frames. log_f0 is interpolated through unvoiced frames (voiced says where)."""
+
+    log_f0: np.ndarray  # [T] natural log of Hz
+    voiced: np.ndarray  # [T] bool
+    envelope: np.ndarray  # [T, n_envelope] WORLD-coded spectral envelope (cepstrum-like)
+    aperiodicity: np.ndarray  # [T, n_aperiodicity] band aperiodicity in dB
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.log_f0)
+
+
+def _band_matrix(cfg: WorldConfig) -> np.ndarray:
+    """[n_bins, n_bands] averaging weights of the FFT bins of each aperiodicity band."""
+    freqs = np.linspace(0.0, cfg.sample_rate / 2, cfg.fft_size // 2 + 1)
+    edges = np.minimum(np.array(AP_BAND_EDGES_HZ), cfg.sample_rate / 2)
+    m = np.stack([(freqs >= lo) & (freqs <= hi) for lo, hi in zip(edges[:-1], edges[1:])], axis=1)
+    return m / np.maximum(m.sum(0, keepdims=True), 1)
+
+
+def _interpolate_log_f0(f0: np.ndarray, f0_floor: float) -> np.ndarray:
+    voiced = f0 > 0
+    if not voiced.any():
+        return np.full(len(f0), np.log(f0_floor * 2))
+    idx = np.arange(len(f0))
+    return np.interp(idx, idx[voiced], np.log(f0[voiced]))
+
+
+def analyze(samples: np.ndarray, cfg: WorldConfig) -> WorldFrames:
+    """WORLD features of mono float audio at cfg.sample_rate, one row per codec frame.
+
+    Args:
+        samples: mono waveform in [-1, 1].
+        cfg: analysis settings.
+
+    Returns:
+        T = ceil(len / samples_per_frame) frames.
+    """
+    x = np.ascontiguousarray(samples, dtype=np.float64)
+    n_frames = max(1, int(np.ceil(len(x) / cfg.samples_per_frame)))
+    f0, t = pyworld.dio(
+        x, cfg.sample_rate, f0_floor=cfg.f0_floor, f0_ceil=cfg.f0_ceil, frame_period=cfg.analysis_period_ms
+    )
+    f0 = pyworld.stonemask(x, f0, t, cfg.sample_rate)
+    # Envelope and aperiodicity only at the kept frames: they are the costly part of analysis.
+    # Sampled mid-frame, where the frame's voicing and F0 averages are centred too.
+    keep = np.minimum(np.arange(n_frames) * cfg.hop + cfg.hop // 2, len(f0) - 1)
+    f0k, tk = np.ascontiguousarray(f0[keep]), np.ascontiguousarray(t[keep])
+    sp = pyworld.cheaptrick(x, f0k, tk, cfg.sample_rate, f0_floor=cfg.f0_floor, fft_size=cfg.fft_size)
+    ap = pyworld.d4c(x, f0k, tk, cfg.sample_rate, fft_size=cfg.fft_size)
+    env = pyworld.code_spectral_envelope(sp, cfg.sample_rate, cfg.n_envelope)
+    ap_db = 20 * np.log10(np.maximum(ap, 10 ** (AP_FLOOR_DB / 20))) @ _band_matrix(cfg)
+    # Voicing from the full-rate track: a codec frame is voiced when most of its analysis frames are.
+    v_full = np.pad(f0 > 0, (0, n_frames * cfg.hop))[: n_frames * cfg.hop].reshape(n_frames, cfg.hop)
+    voiced = v_full.mean(1) >= 0.5
+    log_f0_full = _interpolate_log_f0(f0, cfg.f0_floor)
+    log_f0 = np.pad(log_f0_full, (0, n_frames * cfg.hop), mode="edge")[: n_frames * cfg.hop]
+    log_f0 = log_f0.reshape(n_frames, cfg.hop).mean(1)
+    return WorldFrames(log_f0.astype(np.float32), voiced, env.astype(np.float32), ap_db.astype(np.float32))
+
+
+def _upsample(x: np.ndarray, hop: int, n_out: int) -> np.ndarray:
+    """Linear interpolation of frame values (sampled mid-frame) onto the analysis grid."""
+    src = np.arange(len(x)) * hop + hop // 2
+    dst = np.arange(n_out)
+    if x.ndim == 1:
+        return np.interp(dst, src, x)
+    return np.stack([np.interp(dst, src, x[:, j]) for j in range(x.shape[1])], axis=1)
+
+
+def synthesize(frames: WorldFrames, cfg: WorldConfig) -> np.ndarray:
+    """Waveform (float32, mono) of T codec frames of WORLD features.
+
+    Args:
+        frames: features, e.g. from `analyze` or a codec's dequantizer.
+        cfg: the settings the features were made with.
+
+    Returns:
+        T * samples_per_frame samples.
+    """
+    n_frames = frames.n_frames
+    n_out = n_frames * cfg.hop
+    log_f0 = _upsample(frames.log_f0.astype(np.float64), cfg.hop, n_out)
+    voiced = np.repeat(frames.voiced, cfg.hop)[:n_out]
+    f0 = np.where(voiced, np.exp(log_f0), 0.0)
+    env = _upsample(frames.envelope.astype(np.float64), cfg.hop, n_out)
+    sp = pyworld.decode_spectral_envelope(np.ascontiguousarray(env), cfg.sample_rate, cfg.fft_size)
+    ap_bands = _upsample(frames.aperiodicity.astype(np.float64), cfg.hop, n_out)
+    ap = _band_aperiodicity_to_bins(ap_bands, cfg)
+    # Unvoiced frames are all noise in WORLD; keep that explicit so quantized ap cannot buzz them.
+    ap[~voiced] = 1.0
+    y = pyworld.synthesize(f0, sp, ap, cfg.sample_rate, cfg.analysis_period_ms)
+    n_samples = n_frames * cfg.samples_per_frame
+    return np.pad(y, (0, max(0, n_samples - len(y))))[:n_samples].astype(np.float32)
+
+
+def _band_aperiodicity_to_bins(ap_bands_db: np.ndarray, cfg: WorldConfig) -> np.ndarray:
+    """Per-bin linear aperiodicity from band means in dB, interpolated between band centres."""
+    freqs = np.linspace(0.0, cfg.sample_rate / 2, cfg.fft_size // 2 + 1)
+    edges = np.minimum(np.array(AP_BAND_EDGES_HZ), cfg.sample_rate / 2)
+    centres = (edges[:-1] + edges[1:]) / 2
+    db = np.stack([np.interp(freqs, centres, row) for row in ap_bands_db])
+    return np.ascontiguousarray(np.clip(10 ** (db / 20), 1e-3, 1.0))
