@@ -6,7 +6,6 @@ before `jiwer` counts errors, so "3 cats" and "three cats" agree.
 """
 
 import os
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -103,17 +102,9 @@ class Transcriber:
         return " ".join(seg.text.strip() for seg in segments).strip()
 
 
-def _normalize_hypothesis(text: str) -> str:
-    try:
-        return normalize_for_scoring(text)
-    except UserInputError:
-        # A recognizer's stray non-Latin characters are errors to count, not a reason to stop scoring.
-        return normalize_for_scoring(re.sub(r"[^\x00-\x7f]", " ", text))
-
-
 def _normalized_pairs(references: Sequence[str], hypotheses: Sequence[str]) -> tuple[list[str], list[str]]:
     refs = [normalize_for_scoring(r) for r in references]
-    hyps = [_normalize_hypothesis(h) for h in hypotheses]
+    hyps = [normalize_for_scoring(h) for h in hypotheses]
     for i, (raw, ref) in enumerate(zip(references, refs)):
         if not ref.split():
             raise UserInputError(
