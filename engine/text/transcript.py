@@ -1,16 +1,17 @@
 """The transcript format: speaker turns written as `[S1] text` or `Alice: text`, with (stage directions).
 
-Rules, in the order they are applied to each line:
-- Blank lines are ignored. A line that starts with whitespace always continues the previous turn.
-- `[S1] text` .. `[S99] text` or `[Name] text` at the start of a line starts a turn; `[S2]` (S-tags only) may
-  also start a new turn in the middle of a line: "[S1] Hi. [S2] Hello." is two turns.
-- `Name: text` starts a turn when, at the very start of the line, a name of 1-3 words (letters, digits, '-',
-  '_'; first word starting with a letter; later words capitalized or numbers: "Alice", "Dr Smith",
-  "Player 2") is followed by ':' (spaces before it allowed) and a space or the line end. So "3:30", "http://x" and "so he said: hi"
-  never start a turn, and a colon anywhere after the start of a line is just text. A single word with a
-  colon at the start of a line ("Note: ...") does start a turn; indent the line to keep it as text.
-- Any other line continues the previous turn (multi-line turns). A tag may stand alone on its line when its
-  text follows on the next lines.
+Rules for each line:
+- Blank lines are ignored.
+- `[S1] text` .. `[S99] text` or `[Name] text` at the start of a line starts a turn. S-tags (only they) also
+  start a new turn in the middle of a line: "[S1] Hi. [S2] Hello." is two turns, "[sic]" stays text.
+- `Name: text` starts a turn when, at the very start of an unindented line, a name of 1-3 words (letters,
+  digits, '-', '_'; the first word starts with a letter, later words are capitalized or numbers: "Alice",
+  "Dr Smith", "Player 2") is followed by ':' (spaces before it allowed) and a space or the line end.
+  So "3:30", "http://x" and "so he said: hi" never start a turn, and a colon later in a line is text.
+  A single word and colon at the start of a line ("Note: ...") does start a turn; indent such a line to
+  keep it as text (`check_voices` says so when that speaker has no voice).
+- Any other line continues the previous turn (multi-line turns); a tag may stand alone on its line.
+- A line that starts like a tag but is malformed ("<S1>", "{S1}", "[S1 hi", "S1] hi", "[]") is an error.
 - Stage directions in parentheses, "(laughs)", are not spoken: they are kept in `Turn.directions`.
 S-tags are case-insensitive ("[s1]" is S1); names are matched ignoring case, spelled as first written.
 """
