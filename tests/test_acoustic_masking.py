@@ -1,5 +1,6 @@
 """Training masks: the structure each decoder relies on, padding excluded, loss only on masked tokens."""
 
+import pytest
 import torch
 
 from engine.acoustic.layout import TokenLayout
@@ -7,6 +8,15 @@ from engine.acoustic.masking import apply_mask, group_mask, soundstorm_mask, spa
 
 LAYOUT = TokenLayout((16, 32, 32, 32), ((0,), (1, 2, 3)))
 PLAIN = TokenLayout.plain(4, 8)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Small models run fastest on one thread, and other jobs may share the cores."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def _frame_mask(lengths, t):

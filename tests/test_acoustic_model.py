@@ -14,9 +14,29 @@ from engine.train.train_acoustic import main as train_main
 LAYOUT = TokenLayout((16, 32, 32), ((0,), (1, 2)))
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Small models run fastest on one thread, and other jobs may share the cores."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def tiny(mode="cross", **kw):
-    cfg = AcousticConfig(LAYOUT.codebook_sizes, LAYOUT.groups, (10,), d_model=32, n_layers=2, n_heads=2,
-                         conv_kernel=5, dropout=0.0, prompt_layers=1, prompt_mode=mode, **kw)
+    cfg = AcousticConfig(
+        LAYOUT.codebook_sizes,
+        LAYOUT.groups,
+        (10,),
+        d_model=32,
+        n_layers=2,
+        n_heads=2,
+        conv_kernel=5,
+        dropout=0.0,
+        prompt_layers=1,
+        prompt_mode=mode,
+        **kw,
+    )
     return AcousticModel(cfg).eval()
 
 
@@ -93,9 +113,31 @@ def test_checkpoint_round_trip(tmp_path):
 
 def test_training_script_runs_logs_and_resumes(tmp_path):
     out = tmp_path / "ck.pt"
-    common = ["--synthetic", "--out", str(out), "--d-model", "32", "--layers", "1", "--heads", "2",
-              "--batch-size", "4", "--crop", "40", "--prompt-frames", "20", "--log-every", "2",
-              "--eval-batches", "1", "--warmup", "2", "--threads", "1"]
+    common = [
+        "--synthetic",
+        "--out",
+        str(out),
+        "--d-model",
+        "32",
+        "--layers",
+        "1",
+        "--heads",
+        "2",
+        "--batch-size",
+        "4",
+        "--crop",
+        "40",
+        "--prompt-frames",
+        "20",
+        "--log-every",
+        "2",
+        "--eval-batches",
+        "1",
+        "--warmup",
+        "2",
+        "--threads",
+        "1",
+    ]
     assert train_main(common + ["--steps", "4", "--save-every", "2"]) == 0
     first = torch.load(out, weights_only=False)
     assert first["step"] == 4 and "optimizer" in first and first["metadata"]["data"] == "synthetic"

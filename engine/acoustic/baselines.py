@@ -160,8 +160,13 @@ class ARBaseline(nn.Module):
             x = x + self.level_emb[q](ids)
         return x
 
-    def forward(self, tokens: Tensor, semantic: Tensor, prompt: Tensor | None = None,
-                prompt_mask: Tensor | None = None) -> list[Tensor]:
+    def forward(
+        self,
+        tokens: Tensor,
+        semantic: Tensor,
+        prompt: Tensor | None = None,
+        prompt_mask: Tensor | None = None,
+    ) -> list[Tensor]:
         """Teacher-forced logits per level [B, T, K_q] (no cache), for training and for checking the cache."""
         b, n_q, t = tokens.shape
         kv, mmask = self.encode_prompt(prompt, prompt_mask, b)
@@ -180,8 +185,14 @@ class ARBaseline(nn.Module):
                 out[q] = self.heads[q](h[:, j : j + t])
         return out
 
-    def loss(self, tokens: Tensor, semantic: Tensor, frame_mask: Tensor, prompt: Tensor | None,
-             prompt_mask: Tensor | None) -> Tensor:
+    def loss(
+        self,
+        tokens: Tensor,
+        semantic: Tensor,
+        frame_mask: Tensor,
+        prompt: Tensor | None,
+        prompt_mask: Tensor | None,
+    ) -> Tensor:
         """Mean next-token cross-entropy over real frames."""
         logits = self.forward(tokens, semantic, prompt, prompt_mask)
         total, count = 0.0, frame_mask.sum() * len(logits)
@@ -277,16 +288,28 @@ class ARBaseline(nn.Module):
         return ARResult(tokens=tokens, steps=total, seconds=seconds)
 
 
-def generate_flattened(model: ARBaseline, semantic: Tensor, lengths: Tensor | None = None,
-                       prompt: Tensor | None = None, prompt_lengths: Tensor | None = None, **kw) -> ARResult:
+def generate_flattened(
+    model: ARBaseline,
+    semantic: Tensor,
+    lengths: Tensor | None = None,
+    prompt: Tensor | None = None,
+    prompt_lengths: Tensor | None = None,
+    **kw,
+) -> ARResult:
     """Flattened autoregressive generation: one token per step (see `ARBaseline.generate`)."""
     if model.config.pattern != "flattened":
         raise ValueError("generate_flattened needs a model with pattern='flattened'")
     return model.generate(semantic, lengths, prompt, prompt_lengths, **kw)
 
 
-def generate_delay(model: ARBaseline, semantic: Tensor, lengths: Tensor | None = None,
-                   prompt: Tensor | None = None, prompt_lengths: Tensor | None = None, **kw) -> ARResult:
+def generate_delay(
+    model: ARBaseline,
+    semantic: Tensor,
+    lengths: Tensor | None = None,
+    prompt: Tensor | None = None,
+    prompt_lengths: Tensor | None = None,
+    **kw,
+) -> ARResult:
     """Delay-pattern autoregressive generation: all levels per step, one step per frame (+ Q - 1)."""
     if model.config.pattern != "delay":
         raise ValueError("generate_delay needs a model with pattern='delay'")

@@ -62,8 +62,12 @@ class AcousticCorpus:
 
 
 def write_corpus(
-    directory: str | Path, corpus_layout: TokenLayout, semantic_vocab: tuple[int, ...],
-    utterances: list[Utterance], frame_rate: float = 50.0, shard_size: int = 2000,
+    directory: str | Path,
+    corpus_layout: TokenLayout,
+    semantic_vocab: tuple[int, ...],
+    utterances: list[Utterance],
+    frame_rate: float = 50.0,
+    shard_size: int = 2000,
 ) -> None:
     """Write utterances in the on-disk format (see the module docstring)."""
     directory = Path(directory)
@@ -72,8 +76,12 @@ def write_corpus(
     (directory / "meta.json").write_text(json.dumps(meta, indent=1))
     for k in range(0, len(utterances), shard_size):
         items = [
-            {"codes": u.codes.to(torch.int16), "semantic": u.semantic.to(torch.int16), "speaker": u.speaker,
-             "utt": u.utt}
+            {
+                "codes": u.codes.to(torch.int16),
+                "semantic": u.semantic.to(torch.int16),
+                "speaker": u.speaker,
+                "utt": u.utt,
+            }
             for u in utterances[k : k + shard_size]
         ]
         torch.save(items, directory / f"shard-{k // shard_size:05d}.pt")
@@ -93,11 +101,16 @@ def read_corpus(directory: str | Path) -> AcousticCorpus:
     for shard in sorted(directory.glob("shard-*.pt")):
         for item in torch.load(shard, map_location="cpu", weights_only=False):
             utterances.append(
-                Utterance(item["codes"].long(), item["semantic"].long(), str(item["speaker"]), item.get("utt", ""))
+                Utterance(
+                    item["codes"].long(), item["semantic"].long(), str(item["speaker"]), item.get("utt", "")
+                )
             )
     return AcousticCorpus(
-        TokenLayout.from_dict(meta), tuple(meta["semantic_vocab"]), utterances,
-        float(meta.get("frame_rate", 50.0)), str(directory),
+        TokenLayout.from_dict(meta),
+        tuple(meta["semantic_vocab"]),
+        utterances,
+        float(meta.get("frame_rate", 50.0)),
+        str(directory),
     )
 
 

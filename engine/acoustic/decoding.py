@@ -77,7 +77,10 @@ def plan_spans(layout: TokenLayout, steps: int | Sequence[int], span: int = 3) -
 
 
 def _check_inputs(
-    model: AcousticModel, semantic: Tensor, lengths: Tensor | None, prompt: Tensor | None,
+    model: AcousticModel,
+    semantic: Tensor,
+    lengths: Tensor | None,
+    prompt: Tensor | None,
     prompt_lengths: Tensor | None,
 ) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
     cfg = model.config
@@ -105,8 +108,11 @@ def _check_inputs(
         if prompt.dim() == 2:
             prompt = prompt[None].expand(b, -1, -1)
         sizes = torch.tensor(cfg.codebook_sizes)[None, :, None]
-        if prompt.shape[0] != b or prompt.shape[1] != cfg.n_q or bool((prompt < 0).any()) or bool(
-            (prompt >= sizes).any()
+        if (
+            prompt.shape[0] != b
+            or prompt.shape[1] != cfg.n_q
+            or bool((prompt < 0).any())
+            or bool((prompt >= sizes).any())
         ):
             raise UserInputError(
                 f"The voice prompt's tokens have shape {tuple(prompt.shape)}; encode the prompt with the "
@@ -283,9 +289,19 @@ def decode_soundstorm(
         Tokens [B, Q, T] (UNKNOWN on padded frames) and the trace.
     """
     return run_stages(
-        model, semantic, lengths, prompt, prompt_lengths, plan_soundstorm(model.config.layout, steps),
-        method="soundstorm", temperature=temperature, choice_temperature=choice_temperature,
-        guidance=guidance, seed=seed, callback=callback, keep_trace=keep_trace,
+        model,
+        semantic,
+        lengths,
+        prompt,
+        prompt_lengths,
+        plan_soundstorm(model.config.layout, steps),
+        method="soundstorm",
+        temperature=temperature,
+        choice_temperature=choice_temperature,
+        guidance=guidance,
+        seed=seed,
+        callback=callback,
+        keep_trace=keep_trace,
     )
 
 
@@ -311,9 +327,19 @@ def decode_group(
     `decode_soundstorm`.
     """
     return run_stages(
-        model, semantic, lengths, prompt, prompt_lengths, plan_group(model.config.layout, steps),
-        method="group", temperature=temperature, choice_temperature=choice_temperature,
-        guidance=guidance, seed=seed, callback=callback, keep_trace=keep_trace,
+        model,
+        semantic,
+        lengths,
+        prompt,
+        prompt_lengths,
+        plan_group(model.config.layout, steps),
+        method="group",
+        temperature=temperature,
+        choice_temperature=choice_temperature,
+        guidance=guidance,
+        seed=seed,
+        callback=callback,
+        keep_trace=keep_trace,
     )
 
 
@@ -338,9 +364,19 @@ def decode_spans(
     A span's confidence is that of its least confident token. Other arguments as `decode_soundstorm`.
     """
     return run_stages(
-        model, semantic, lengths, prompt, prompt_lengths, plan_spans(model.config.layout, steps, span),
-        method="spans", temperature=temperature, choice_temperature=choice_temperature,
-        guidance=guidance, seed=seed, callback=callback, keep_trace=keep_trace,
+        model,
+        semantic,
+        lengths,
+        prompt,
+        prompt_lengths,
+        plan_spans(model.config.layout, steps, span),
+        method="spans",
+        temperature=temperature,
+        choice_temperature=choice_temperature,
+        guidance=guidance,
+        seed=seed,
+        callback=callback,
+        keep_trace=keep_trace,
     )
 
 

@@ -195,7 +195,11 @@ def group_mask(
 
 
 def make_mask(
-    scheme: str, frame_mask: Tensor, layout: TokenLayout, generator: torch.Generator, drop_prob: float = 0.1,
+    scheme: str,
+    frame_mask: Tensor,
+    layout: TokenLayout,
+    generator: torch.Generator,
+    drop_prob: float = 0.1,
     span: int = 3,
 ) -> TrainingMask:
     """Dispatch to one scheme by name ("soundstorm", "group", "spans")."""

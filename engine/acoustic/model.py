@@ -162,7 +162,10 @@ class AcousticModel(nn.Module):
         return out
 
     def encode_prompt(
-        self, prompt: Tensor | None, prompt_mask: Tensor | None = None, drop: Tensor | None = None,
+        self,
+        prompt: Tensor | None,
+        prompt_mask: Tensor | None = None,
+        drop: Tensor | None = None,
         batch_size: int | None = None,
     ) -> PromptMemory:
         """Encode the voice prompt once per generation.
@@ -249,12 +252,18 @@ class AcousticModel(nn.Module):
         return out
 
 
-def save_checkpoint(path: str | Path, model: AcousticModel, metadata: dict[str, Any] | None = None,
-                    **extra: Any) -> None:
+def save_checkpoint(
+    path: str | Path, model: AcousticModel, metadata: dict[str, Any] | None = None, **extra: Any
+) -> None:
     """Write config + weights + metadata (+ any training state in `extra`) to `path`, atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"config": model.config.to_dict(), "model": model.state_dict(), "metadata": metadata or {}, **extra}
+    state = {
+        "config": model.config.to_dict(),
+        "model": model.state_dict(),
+        "metadata": metadata or {},
+        **extra,
+    }
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(state, tmp)
     tmp.replace(path)

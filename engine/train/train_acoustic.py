@@ -72,7 +72,9 @@ def parse_schemes(text: str) -> tuple[tuple[str, float], ...]:
     for part in text.split(","):
         name, _, weight = part.partition(":")
         if name not in SCHEMES:
-            raise UserInputError(f"Masking scheme {name!r} is unknown; use some of {SCHEMES}, e.g. 'soundstorm:1'.")
+            raise UserInputError(
+                f"Masking scheme {name!r} is unknown; use some of {SCHEMES}, e.g. 'soundstorm:1'."
+            )
         out.append((name, float(weight or 1.0)))
     return tuple(out)
 
@@ -86,16 +88,22 @@ class _LossModule(nn.Module):
 
     def forward(self, batch: Batch, scheme: str, generator: torch.Generator, cfg: TrainConfig):
         if isinstance(self.model, ARBaseline):
-            loss = self.model.loss(batch.tokens, batch.semantic, batch.frame_mask, batch.prompt, batch.prompt_mask)
+            loss = self.model.loss(
+                batch.tokens, batch.semantic, batch.frame_mask, batch.prompt, batch.prompt_mask
+            )
             return loss, None
-        mask = make_mask(scheme, batch.frame_mask, self.model.config.layout, generator, cfg.drop_prob, cfg.span)
+        mask = make_mask(
+            scheme, batch.frame_mask, self.model.config.layout, generator, cfg.drop_prob, cfg.span
+        )
         out = masked_prediction_loss(
             self.model, batch.tokens, batch.semantic, batch.frame_mask, batch.prompt, batch.prompt_mask, mask
         )
         return out.loss, out
 
 
-def evaluate(model: nn.Module, corpus: AcousticCorpus, indices: list[int], cfg: TrainConfig) -> dict[str, Any]:
+def evaluate(
+    model: nn.Module, corpus: AcousticCorpus, indices: list[int], cfg: TrainConfig
+) -> dict[str, Any]:
     """Masked-token accuracy per level and scheme (parallel) or loss (baselines) on fixed held-out batches."""
     gen = torch.Generator().manual_seed(1234)
     model.eval()
@@ -104,8 +112,10 @@ def evaluate(model: nn.Module, corpus: AcousticCorpus, indices: list[int], cfg: 
         if isinstance(model, ARBaseline):
             losses = [
                 float(model.loss(b.tokens, b.semantic, b.frame_mask, b.prompt, b.prompt_mask))
-                for b in (sample_batch(corpus, indices, cfg.batch_size, cfg.crop, cfg.prompt_frames, gen)
-                          for _ in range(cfg.eval_batches))
+                for b in (
+                    sample_batch(corpus, indices, cfg.batch_size, cfg.crop, cfg.prompt_frames, gen)
+                    for _ in range(cfg.eval_batches)
+                )
             ]
             result["loss"] = sum(losses) / len(losses)
         else:
@@ -120,8 +130,10 @@ def evaluate(model: nn.Module, corpus: AcousticCorpus, indices: list[int], cfg: 
                     correct = correct + out.level_correct
                     count = count + out.level_count
                 acc = (correct / count.clamp(min=1)).tolist()
-                result[scheme] = {"accuracy_per_level": [round(a, 4) for a in acc],
-                                  "accuracy": round(float(correct.sum() / count.sum().clamp(min=1)), 4)}
+                result[scheme] = {
+                    "accuracy_per_level": [round(a, 4) for a in acc],
+                    "accuracy": round(float(correct.sum() / count.sum().clamp(min=1)), 4),
+                }
     model.train()
     return result
 
@@ -135,11 +147,21 @@ def _split(corpus: AcousticCorpus) -> tuple[list[int], list[int]]:
 
 
 def build_model(arch: str, layout: TokenLayout, semantic_vocab: tuple[int, ...], args: argparse.Namespace):
-    common = dict(codebook_sizes=layout.codebook_sizes, groups=layout.groups, semantic_vocab=semantic_vocab,
-                  d_model=args.d_model, n_layers=args.layers, n_heads=args.heads, dropout=args.dropout)
+    common: dict[str, Any] = {
+        "codebook_sizes": layout.codebook_sizes,
+        "groups": layout.groups,
+        "semantic_vocab": semantic_vocab,
+        "d_model": args.d_model,
+        "n_layers": args.layers,
+        "n_heads": args.heads,
+        "dropout": args.dropout,
+    }
     if arch == "parallel":
-        return AcousticModel(AcousticConfig(**common, ff_mult=args.ff_mult, conv_kernel=args.conv_kernel,
-                                            prompt_mode=args.prompt_mode))
+        return AcousticModel(
+            AcousticConfig(
+                **common, ff_mult=args.ff_mult, conv_kernel=args.conv_kernel, prompt_mode=args.prompt_mode
+            )
+        )
     return ARBaseline(ARConfig(**common, pattern=arch))
 
 
@@ -149,7 +171,9 @@ def _save(path: Path, model: nn.Module, metadata: dict, **extra: Any) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save({"config": model.config.to_dict(), "model": model.state_dict(), "metadata": metadata, **extra}, tmp)
+    torch.save(
+        {"config": model.config.to_dict(), "model": model.state_dict(), "metadata": metadata, **extra}, tmp
+    )
     tmp.replace(path)
 
 
@@ -161,13 +185,24 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         torch.distributed.init_process_group("gloo")
     torch.set_num_threads(args.threads)
     cfg = TrainConfig(
-        steps=args.steps, batch_size=args.batch_size, crop=args.crop, prompt_frames=args.prompt_frames,
-        lr=args.lr, warmup=args.warmup, schemes=parse_schemes(args.schemes), drop_prob=args.drop_prob,
-        seed=args.seed, log_every=args.log_every, save_every=args.save_every, eval_batches=args.eval_batches,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        crop=args.crop,
+        prompt_frames=args.prompt_frames,
+        lr=args.lr,
+        warmup=args.warmup,
+        schemes=parse_schemes(args.schemes),
+        drop_prob=args.drop_prob,
+        seed=args.seed,
+        log_every=args.log_every,
+        save_every=args.save_every,
+        eval_batches=args.eval_batches,
     )
     if args.synthetic:
         layout = TokenLayout((32, 64, 64, 64), ((0,), (1, 2, 3)))
-        corpus = synthetic_corpus(layout, semantic_vocab=16, n_speakers=6, utts_per_speaker=10, seed=args.seed)
+        corpus = synthetic_corpus(
+            layout, semantic_vocab=16, n_speakers=6, utts_per_speaker=10, seed=args.seed
+        )
         data_name = "synthetic"
     elif args.data:
         corpus = read_corpus(args.data)
@@ -177,8 +212,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     out = Path(args.out)
     train_idx, eval_idx = _split(corpus)
     if world > 1:
-        sampler = torch.utils.data.DistributedSampler(train_idx, num_replicas=world, rank=rank, shuffle=True,
-                                                      seed=cfg.seed)
+        sampler = torch.utils.data.DistributedSampler(
+            train_idx, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed
+        )
         train_idx = [train_idx[i] for i in sampler]
 
     state = None
@@ -186,8 +222,11 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         state = torch.load(out, map_location="cpu", weights_only=False)
     if state is not None:
         mcfg = state["config"]
-        model = (AcousticModel(AcousticConfig.from_dict(mcfg)) if state.get("arch", "parallel") == "parallel"
-                 else ARBaseline(ARConfig(**mcfg)))
+        model = (
+            AcousticModel(AcousticConfig.from_dict(mcfg))
+            if state.get("arch", "parallel") == "parallel"
+            else ARBaseline(ARConfig(**mcfg))
+        )
         model.load_state_dict(state["model"])
         arch = state.get("arch", "parallel")
     else:
@@ -209,17 +248,34 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     log_path = Path(args.log) if args.log else out.with_suffix(".log.jsonl")
     names = [s for s, _ in cfg.schemes]
     weights = torch.tensor([w for _, w in cfg.schemes])
-    command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "engine.train.train_acoustic", *args.argv])
+    command = " ".join(
+        shlex.quote(a) for a in [sys.executable, "-m", "engine.train.train_acoustic", *args.argv]
+    )
 
     def metadata(quality: dict | None = None) -> dict[str, Any]:
-        return {"arch": arch, "command": command, "data": data_name, "utterances": len(corpus),
-                "frames": corpus.frames(), "steps": step, "train_seconds": round(elapsed, 1),
-                "train_config": {**asdict(cfg), "schemes": [list(s) for s in cfg.schemes]},
-                "world_size": world, "quality": quality or {}}
+        return {
+            "arch": arch,
+            "command": command,
+            "data": data_name,
+            "utterances": len(corpus),
+            "frames": corpus.frames(),
+            "steps": step,
+            "train_seconds": round(elapsed, 1),
+            "train_config": {**asdict(cfg), "schemes": [list(s) for s in cfg.schemes]},
+            "world_size": world,
+            "quality": quality or {},
+        }
 
     def checkpoint(quality: dict | None = None) -> None:
-        _save(out, model, metadata(quality), optimizer=opt.state_dict(), step=step, arch=arch,
-              rng={"generator": gen.get_state(), "torch": torch.get_rng_state()})
+        _save(
+            out,
+            model,
+            metadata(quality),
+            optimizer=opt.state_dict(),
+            step=step,
+            arch=arch,
+            rng={"generator": gen.get_state(), "torch": torch.get_rng_state()},
+        )
 
     model.train()
     sums: dict[str, Tensor | float] = {}
@@ -243,9 +299,13 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             for k in ("level_loss_sum", "level_correct", "level_count"):
                 sums[k] = sums.get(k, 0.0) + getattr(out_stats, k)
         if is_main and (step % cfg.log_every == 0 or step == cfg.steps):
-            rec: dict[str, Any] = {"step": step, "loss": round(float(sums["loss"]) / float(sums["n"]), 4),
-                                   "lr": lr_at(step, cfg), "grad_norm": round(float(grad_norm), 3),
-                                   "sec_per_step": round((time.perf_counter() - t_last) / float(sums["n"]), 3)}
+            rec: dict[str, Any] = {
+                "step": step,
+                "loss": round(float(sums["loss"]) / float(sums["n"]), 4),
+                "lr": lr_at(step, cfg),
+                "grad_norm": round(float(grad_norm), 3),
+                "sec_per_step": round((time.perf_counter() - t_last) / float(sums["n"]), 3),
+            }
             if "level_count" in sums:
                 cnt = sums["level_count"].clamp(min=1)
                 rec["acc_per_level"] = [round(v, 4) for v in (sums["level_correct"] / cnt).tolist()]
@@ -275,7 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic", action="store_true", help="train on a learnable toy corpus (smoke test)")
     p.add_argument("--out", required=True, help="training checkpoint; resumed from when it exists")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
-    p.add_argument("--export", help="also write the final model (no optimizer state) here, e.g. assets/acoustic.pt")
+    p.add_argument(
+        "--export", help="also write the final model (no optimizer state) here, e.g. assets/acoustic.pt"
+    )
     p.add_argument("--log", help="JSON-lines log (default: next to --out)")
     p.add_argument("--arch", choices=ARCHS, default="parallel")
     p.add_argument("--steps", type=int, default=d.steps)
