@@ -81,6 +81,14 @@ def test_text_before_first_tag():
     assert "'[S1] hello there'" in message
 
 
+def test_speaker_name_the_format_does_not_take_gets_a_hint():
+    with pytest.raises(TranscriptError) as info:
+        parse_transcript("Dr. Smith: Hello.\n[S2] Hi.")
+    message = str(info.value)
+    assert message.startswith("Line 1:") and "before the first speaker tag" in message
+    assert "write it as 'Dr Smith: ...'" in message
+
+
 @pytest.mark.parametrize(
     ("text", "problem", "fix"),
     [

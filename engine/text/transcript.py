@@ -187,6 +187,19 @@ def _finish(draft: _Draft) -> Turn:
     return Turn(draft.speaker, spoken, tuple(directions), draft.line)
 
 
+def _name_hint(line: str) -> str:
+    """A hint for a line that looks like 'Some name: text' with a name the format does not accept."""
+    match = re.match(r"([^:\[\]]{1,40}?)\s*:\s", line)
+    if not match:
+        return ""
+    words = re.sub(r"[^\w\s-]", "", match.group(1)).split()[:3] or ["Alice"]
+    name = " ".join([words[0]] + [word[0].upper() + word[1:] for word in words[1:]])
+    return (
+        f" If '{match.group(1)}' is the speaker, write it as '{name}: ...': a name is 1 to 3 words of "
+        "letters, digits, '-' or '_', and words after the first start with a capital or a digit."
+    )
+
+
 def parse_transcript(text: str) -> list[Turn]:
     """Parse a dialogue transcript into turns (rules in the module docstring).
 
@@ -221,7 +234,7 @@ def parse_transcript(text: str) -> list[Turn]:
         else:
             raise TranscriptError(
                 f"Line {line_number}: '{_shorten(line)}' comes before the first speaker tag; start it with "
-                f"a tag, e.g. '[S1] {_shorten(line, 30)}' or 'Alice: {_shorten(line, 30)}'."
+                f"a tag, e.g. '[S1] {_shorten(line, 30)}' or 'Alice: {_shorten(line, 30)}'.{_name_hint(line)}"
             )
         for tag, piece in zip(tags, pieces[1:], strict=True):
             inline = _speaker_from_s_tag(_S_TAG.fullmatch(tag), line_number, line)
