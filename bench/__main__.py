@@ -23,12 +23,22 @@ def available() -> list[str]:
     return [n for n in PLANNED if n in found] + sorted(found - set(PLANNED))
 
 
+def _set_threads(n: int) -> None:
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(n)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the selected benchmarks; exit status 1 if one failed or a requested one does not exist."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", default="", help="comma-separated benchmark names, e.g. codec,t2s")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="results directory")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the machine has 2 cores)")
     args = parser.parse_args(argv)
+    _set_threads(args.threads)
 
     present = available()
     wanted = [n.strip() for n in args.only.split(",") if n.strip()] or present
