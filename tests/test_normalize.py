@@ -19,7 +19,9 @@ def said(text: str) -> str:
         ("We sold 1,000,000 copies", "We sold one million copies"),
         ("That is 12345 steps", "That is twelve thousand three hundred forty-five steps"),
         ("Agent 007", "Agent zero zero seven"),
-        ("Pages 10-20", "Pages ten to twenty"),
+        ("Pages 10-20.", "Pages ten to twenty."),
+        ("From 1990-1995", "From nineteen ninety to nineteen ninety-five"),
+        ("Call 555-123-4567.", "Call five five five, one two three, four five six seven."),
     ],
 )
 def test_cardinals(text, expected):
@@ -76,6 +78,19 @@ def test_years(text, expected):
     ],
 )
 def test_currency(text, expected):
+    assert said(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("on 12/25/2024", "on December twenty-fifth, twenty twenty-four"),
+        ("on 2024-01-15", "on January fifteenth, twenty twenty-four"),
+        ("on 1/5/05", "on January fifth, oh five"),
+        ("on May 1st and June 30", "on May first and June thirtieth"),
+    ],
+)
+def test_dates(text, expected):
     assert said(text) == expected
 
 

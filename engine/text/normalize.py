@@ -67,6 +67,9 @@ _SYMBOLS = {"&": " and ", "+": " plus ", "=": " equals ", "@": " at ", "×": " t
 _QUOTES = {"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"', "\u00ab": '"',
            "\u00bb": '"', "\u2032": "'", "\u2033": '"', "\u2044": "/"}
 
+_YEAR = r"1[1-9]\d\d|1[0-9][1-9]\d|20[1-9]\d"  # read as a year: 1010-2099 except 2000-2009
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 
 
@@ -220,8 +223,31 @@ def _abbreviations(normalizer: _Normalizer) -> None:
     )
 
 
+def _dates_and_phone_numbers(normalizer: _Normalizer) -> None:
+    expand = normalizer.expand
+
+    def date(month: str, day: str, year: str) -> str:
+        if len(year) == 4:
+            year = numbers.year(int(year))
+        else:  # "05" -> "oh five", "99" -> "ninety-nine"
+            year = f"oh {numbers.cardinal(int(year))}" if year[0] == "0" else numbers.cardinal(int(year))
+        return f"{_MONTHS[int(month) - 1]} {numbers.ordinal(int(day))}, {year}"
+
+    day, month = r"(0?[1-9]|[12]\d|3[01])", r"(0?[1-9]|1[0-2])"
+    expand(rf"\b(1\d{{3}}|20\d\d)-{month}-{day}\b", lambda m: date(m.group(2), m.group(3), m.group(1)))  # ISO
+    expand(rf"\b{month}/{day}/(\d{{4}}|\d\d)\b", lambda m: date(m.group(1), m.group(2), m.group(3)))  # US
+    months = "|".join(_MONTHS)
+    expand(rf"\b({months})\s+{day}\b(?![:\d]|[.,]\d)", lambda m: f"{m[1]} {numbers.ordinal(int(m[2]))}")
+    # Phone numbers are read in digit groups: "(555) 123-4567", "555-123-4567", "555-1234".
+    expand(
+        r"(?:\(\d{3}\)\s?|\b\d{3}[-.])?\b\d{3}-\d{4}\b",
+        lambda m: ", ".join(numbers.digits(group) for group in re.findall(r"\d+", m.group(0))),
+    )
+
+
 def _numbers(normalizer: _Normalizer) -> None:
     expand = normalizer.expand
+    _dates_and_phone_numbers(normalizer)
     expand(r"~(?=\s?\d)", lambda m: "about")
     expand(rf"(-?(?:{_NUMBER}))\s?%", lambda m: f"{numbers.decimal(m.group(1))} percent")
     expand(
@@ -251,14 +277,17 @@ def _numbers(normalizer: _Normalizer) -> None:
     expand(r"(?<![\w/])(\d{1,3})/(\d{1,3})(?![\w/])", fraction)
     expand(r"(?<![\w.,])(\d+)x(\d+)\b", lambda m: " by ".join(numbers.cardinal(int(n)) for n in m.groups()))
     normalizer.sub(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", lambda m: " ")  # "MP3" -> "MP 3"
-    expand(r"(?<![\w.,])(\d{1,4})\s?-\s?(\d{1,4})(?![\d.,])",
-           lambda m: f"{numbers.cardinal(int(m.group(1)))} to {numbers.cardinal(int(m.group(2)))}")  # ranges
-    # A bare four-digit number is a year ("in 1999", "2024"); with a comma ("1,999") it is a quantity.
+
+    def number_range(match: re.Match[str]) -> str:
+        first, last = match.group(1), match.group(2)
+        read = numbers.year if all(re.fullmatch(_YEAR, n) for n in (first, last)) else numbers.cardinal
+        return f"{read(int(first))} to {read(int(last))}"
+
+    expand(r"(?<![\w.,])(\d{1,4})\s?-\s?(\d{1,4})(?!\d|[.,]\d)", number_range)  # "10-20", "1990-1995"
     # A four-digit number from 1010 to 2099 is read as a year ("in 1999", "2024 was"), except before a plural
     # noun ("1500 items", "1234 steps": a count). 1000-1009 and 2000-2009 read the same either way.
-    year = r"1[1-9]\d\d|1[0-9][1-9]\d|20[1-9]\d"
     counted = r"\s+(?!(?:was|is|has|does|goes|says|as|us|this|its|his|plus)\b)[a-z]+s\b"
-    expand(rf"(?<![\w.,$£€-])({year})(?!\d|[,.]\d|{counted})", lambda m: numbers.year(int(m.group(1))))
+    expand(rf"(?<![\w.,$£€-])({_YEAR})(?!\d|[,.]\d|{counted})", lambda m: numbers.year(int(m.group(1))))
     expand(r"(?<![\w.,])0\d+(?!\d|[.,]\d)", lambda m: numbers.digits(m.group(0)))  # zip codes, "007"
 
     def number(match: re.Match[str]) -> str:
