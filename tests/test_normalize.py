@@ -117,6 +117,8 @@ def test_percent_times_units(text, expected):
     ("text", "expected"),
     [
         ("Mr Smith and Mrs. Jones", "Mister Smith and Missus Jones"),
+        ("Ms. Lee took 5 ms", "Miz Lee took five milliseconds"),
+        ("Ave Maria on Park Ave. today", "Ave Maria on Park Avenue today"),
         ("Dr. Who lives on Sunset Dr.", "Doctor Who lives on Sunset Drive."),
         ("St. Louis is on Elm St. now", "Saint Louis is on Elm Street now"),
         ("cats vs. dogs", "cats versus dogs"),

@@ -37,7 +37,7 @@ _SPOKEN_PUNCTUATION = ".,?!;:"
 
 # Abbreviations read the same everywhere; the trailing period is optional and consumed.
 _ABBREVIATIONS = {
-    "mr": "mister", "mrs": "missus", "ms": "miz", "prof": "professor", "jr": "junior", "sr": "senior",
+    "mr": "mister", "mrs": "missus", "prof": "professor", "jr": "junior", "sr": "senior",
     "mt": "mount", "ave": "avenue", "blvd": "boulevard", "rd": "road", "capt": "captain", "gen": "general",
     "sgt": "sergeant", "lt": "lieutenant", "col": "colonel", "gov": "governor", "sen": "senator",
     "rep": "representative", "inc": "incorporated", "ltd": "limited", "corp": "corporation",
@@ -62,7 +62,7 @@ _SCALE_WORDS = {"k": "thousand", "m": "million", "mn": "million", "bn": "billion
 _FRACTIONS = {(1, 2): "one half", (1, 3): "one third", (2, 3): "two thirds", (1, 4): "one quarter",
               (3, 4): "three quarters"}
 _SYMBOLS = {"&": " and ", "+": " plus ", "=": " equals ", "@": " at ", "×": " times ", "÷": " divided by ",
-            "±": " plus or minus ", "<": " less than ", ">": " greater than ", "~": " about ",
+            "±": " plus or minus ", "<": " less than ", ">": " greater than ",
             "°": " degrees ", "%": " percent ", "#": " number "}
 _QUOTES = {"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"', "\u00ab": '"',
            "\u00bb": '"', "\u2032": "'", "\u2033": '"', "\u2044": "/"}
@@ -121,8 +121,6 @@ def _check_script(text: str) -> None:
                 continue
             first = unicodedata.name(char, "UNKNOWN").split()[0]
             if first == "LATIN":
-                continue
-            if char.isdigit() and first == "DIGIT":
                 continue
             script = _SCRIPT_NAMES.get(first, first.title())
             words = scripts.setdefault(script, [])
@@ -199,6 +197,7 @@ def _abbreviations(normalizer: _Normalizer) -> None:
     normalizer.expand(r"\b(pg|pp)\.?\s?(?=\d)", lambda m: "page" if m.group(1) == "pg" else "pages")
     # "No. 5" / "no 5" is "number five", but "No." before anything else is the word no.
     normalizer.expand(r"\b(N)o\.?\s?(?=\d)", lambda m: "nN"[m.group(1) == "N"] + "umber", re.IGNORECASE)
+    normalizer.expand(r"\bMs\b\.?(?=\s+[A-Z])", lambda m: "Miz")  # "ms" alone is milliseconds
     # Dr/St: a title before a name ("Dr. Smith", "St Louis"), a street kind after one ("Elm St.").
     normalizer.expand(r"\b(Dr|St)\.?(?=\s+[A-Z])", lambda m: {"Dr": "Doctor", "St": "Saint"}[m.group(1)])
     normalizer.expand(
@@ -212,7 +211,7 @@ def _abbreviations(normalizer: _Normalizer) -> None:
         return said.capitalize() if match.group(1)[0].isupper() else said
 
     # Month and other short forms need the period, so "Jan", "mar", "rep" as words stay words.
-    dotted = "jan|feb|mar|apr|aug|sept|oct|nov|dec|gen|col|rep|sen|gov|rd|mt|corp"
+    dotted = "jan|feb|mar|apr|aug|sept|oct|nov|dec|gen|col|rep|sen|gov|rd|mt|corp|ave"
     normalizer.expand(rf"\b({dotted})\.", word, re.IGNORECASE)
     free = "|".join(k for k in _ABBREVIATIONS if k not in dotted.split("|"))
     normalizer.expand(rf"\b({free})\b\.?", word, re.IGNORECASE)
@@ -313,7 +312,7 @@ def _symbols(normalizer: _Normalizer) -> None:
     normalizer.sub(r"<([^<>\s][^<>]*)>", lambda m: f"({m.group(1)})")
     normalizer.expand(r"(?<=[\s\d])[<>](?=[\s\d])", lambda m: _SYMBOLS[m.group(0)].strip())
     for symbol, said in _SYMBOLS.items():
-        if symbol in "<>~":
+        if symbol in "<>":
             continue
         normalizer.expand(re.escape(symbol), lambda m, said=said: said.strip())
     # Currency signs left over (without a number) are words too.
@@ -379,7 +378,7 @@ def normalize_text(text: str) -> NormalizedText:
         text: one turn of a transcript, e.g. "Dr. Smith paid $5.50 at 3:30 pm on May 1st 😀".
 
     Returns:
-        The text to phonemize ("Doctor Smith paid five dollars and fifty cents at three thirty p m on May
+        The text to phonemize ("Doctor Smith paid five dollars and fifty cents at three thirty PM on May
         first") and notes on what was read out and what was removed.
 
     Raises:
