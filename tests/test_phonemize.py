@@ -125,6 +125,13 @@ def test_thread_safe():
     assert results == expected
 
 
+def test_voice_switched_by_other_code_is_restored():
+    expected = phonemize("the judge")
+    with espeak_lib.ESPEAK_LOCK:
+        espeak_lib._lib.espeak_SetVoiceByName(b"de")  # as a synthesis module in the same process might
+    assert phonemize("the judge") == expected
+
+
 def test_missing_espeak_names_install_script(monkeypatch):
     monkeypatch.setattr(espeak_lib, "_lib", None)
     monkeypatch.setattr(espeak_lib, "_voice", None)
