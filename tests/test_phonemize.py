@@ -85,6 +85,7 @@ def test_inventory_covers_the_installed_espeak_table():
 def test_espeak_strings_split_and_map():
     assert split_espeak_phonemes("h@l'oU w'3:ld") == ["h", "@", "l", "'", "oU", "w", "'", "3:", "l", "d"]
     assert split_espeak_phonemes("h|@|l|'oU") == ["h", "@", "l", "'", "oU"]
+    assert split_espeak_phonemes("(en)D@ dZ'VdZ(de)") == ["D", "@", "dZ", "'", "V", "dZ"]
     assert espeak_names_to_phones(["'", "aU@", "_:", "o", "r/", ":"]) == ["aU", "3", "_", "oU", "r"]
 
 

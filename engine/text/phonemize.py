@@ -43,6 +43,8 @@ _PHONES = frozenset(PHONE_SET[len(SPECIALS):])
 # stand apart from words (a hyphen inside "well-known" is not a pause).
 _PUNCTUATION = re.compile(r"([.?!\u2026]+|[,;:]|\s-+\s|-{2,}|[\u2013\u2014])")
 _LONG_PUNCTUATION = re.compile(r"[.?!\u2026]")
+# espeak marks words it reads in another language, "(fr)...(en)"; en-us did not do it in the survey.
+_LANGUAGE_SWITCH = re.compile(r"\([a-z]{2,3}(?:-[a-z0-9]+)?\)")
 
 _unknown_names: collections.Counter[str] = collections.Counter()
 
@@ -58,6 +60,7 @@ def split_espeak_phonemes(phonemes: str) -> list[str]:
         ["h", "@", "l", "'", "oU", "w", "'", "3:", "l", "d"]; a character starting no name is returned alone.
     """
     names = []
+    phonemes = _LANGUAGE_SWITCH.sub(" ", phonemes)
     for piece in phonemes.replace(PHONEME_SEPARATOR, " ").split():
         start = 0
         while start < len(piece):
