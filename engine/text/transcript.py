@@ -70,10 +70,9 @@ def _speaker_from_s_tag(match: re.Match[str], line_number: int, raw: str) -> str
     return f"S{number}"
 
 
-def _bad_tag(line: str, line_number: int) -> None:
-    """Raise for a line that starts like a speaker tag but is not one."""
+def _raise_if_bad_tag(line: str, line_number: int) -> None:
+    """Raise for a line that starts like a malformed speaker tag ("<3 you" is not one: it stays text)."""
     shown = _shorten(line)
-    rest = line
     match = re.match(r"[<{]\s*([^<>{}]{0,40}?)\s*[>}]\s*(.*)", line)
     if match:
         inner = match.group(1) or "S1"
@@ -118,14 +117,14 @@ def _split_line(line: str, line_number: int, names: bool) -> tuple[str | None, s
             return _speaker_from_s_tag(s_tag, line_number, line), line[match.end():]
         if _NAME.fullmatch(inner):
             return " ".join(inner.split()), line[match.end():]
-        _bad_tag(line, line_number)
+        _raise_if_bad_tag(line, line_number)
     match = _COLON_TAG.match(line) if names else None
     if match:
         name = " ".join(match.group(1).split())
         s_tag = _S_TAG.fullmatch(name)
         return (_speaker_from_s_tag(s_tag, line_number, line) if s_tag else name), line[match.end():]
     if re.match(r"[<{\[]|[^\s\[\]()]{1,30}\]", line):
-        _bad_tag(line, line_number)
+        _raise_if_bad_tag(line, line_number)
     return None, line
 
 
