@@ -147,6 +147,23 @@ class FeatureLayout:
         return np.concatenate([np.arange(self.dim)[self.slices[f]] for f in features])
 
 
+def feature_vectors(samples: np.ndarray, world: WorldConfig) -> np.ndarray:
+    """Raw WORLD feature vectors [T, dim] (FEATURE_NAMES order) of float mono samples at world.sample_rate."""
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim == 2 and 1 in x.shape:
+        x = x.reshape(-1)
+    if x.ndim != 1:
+        raise UserInputError(f"The codec encodes mono audio; got an array of shape {x.shape}. Mix to mono.")
+    if len(x) < world.samples_per_frame:
+        raise UserInputError(
+            f"Audio of {len(x)} samples is shorter than one {world.frame_ms:g} ms frame; "
+            "give at least a fraction of a second of speech."
+        )
+    if not np.isfinite(x).all():
+        raise UserInputError("The audio holds NaN or infinite samples; check how it was loaded.")
+    return FeatureLayout.flatten(analyze(x, world))
+
+
 class GroupRVQCodec:
     """WORLD-feature codec: one residual k-means VQ per feature group (see the module docstring)."""
 
@@ -176,19 +193,7 @@ class GroupRVQCodec:
     # --- features <-> tokens --------------------------------------------------------------------
     def features(self, samples: np.ndarray) -> np.ndarray:
         """Raw WORLD feature vectors [T, dim] of mono samples."""
-        x = np.asarray(samples, dtype=np.float32)
-        if x.ndim == 2 and 1 in x.shape:
-            x = x.reshape(-1)
-        if x.ndim != 1:
-            raise UserInputError(f"The codec encodes mono audio; got an array of shape {x.shape}. Mix to mono.")
-        if len(x) < self.cfg.world.samples_per_frame:
-            raise UserInputError(
-                f"Audio of {len(x)} samples is shorter than one {self.cfg.world.frame_ms:g} ms frame; "
-                "give at least a fraction of a second of speech."
-            )
-        if not np.isfinite(x).all():
-            raise UserInputError("The audio holds NaN or infinite samples; check how it was loaded.")
-        return self.layout.flatten(analyze(x, self.cfg.world))
+        return feature_vectors(samples, self.cfg.world)
 
     def quantize_features(self, raw: np.ndarray) -> torch.LongTensor:
         """Codes [n_q, T] of raw feature vectors [T, dim]."""
@@ -237,7 +242,11 @@ class GroupRVQCodec:
             cols = layout.columns(spec.features)
             quantizers.append(
                 ResidualKMeansVQ.fit(
-                    z[:, cols].contiguous(), spec.codebook_sizes, iters=cfg.kmeans_iters, seed=cfg.seed, log=log
+                    z[:, cols].contiguous(),
+                    spec.codebook_sizes,
+                    iters=cfg.kmeans_iters,
+                    seed=cfg.seed,
+                    log=log,
                 )
             )
         return cls(cfg, layout, quantizers)
@@ -264,7 +273,9 @@ class GroupRVQCodec:
         """Rebuild a codec saved by `save` (path to codec.pt)."""
         state = torch.load(Path(path), map_location="cpu", weights_only=True)
         if state.get("format") != "group_rvq_world/1":
-            raise UserInputError(f"{path} is not a WORLD group-RVQ codec checkpoint (format {state.get('format')}).")
+            raise UserInputError(
+                f"{path} is not a WORLD group-RVQ codec checkpoint (format {state.get('format')})."
+            )
         cfg = GroupCodecConfig.from_dict(state["config"])
         layout = FeatureLayout(cfg, state["mean"].numpy(), state["scale"].numpy())
         quantizers = [ResidualKMeansVQ([cb.float() for cb in books]) for books in state["codebooks"]]

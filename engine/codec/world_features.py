@@ -7,6 +7,7 @@ does not hear 20 ms steps.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from dataclasses import dataclass
 
@@ -41,11 +42,11 @@ class WorldConfig:
     @property
     def hop(self) -> int:
         """Analysis frames per codec frame."""
-        return int(round(self.frame_ms / self.analysis_period_ms))
+        return round(self.frame_ms / self.analysis_period_ms)
 
     @property
     def samples_per_frame(self) -> int:
-        return int(round(self.sample_rate * self.frame_ms / 1000.0))
+        return round(self.sample_rate * self.frame_ms / 1000.0)
 
     @property
     def n_aperiodicity(self) -> int:
@@ -70,7 +71,7 @@ def _band_matrix(cfg: WorldConfig) -> np.ndarray:
     """[n_bins, n_bands] averaging weights of the FFT bins of each aperiodicity band."""
     freqs = np.linspace(0.0, cfg.sample_rate / 2, cfg.fft_size // 2 + 1)
     edges = np.minimum(np.array(AP_BAND_EDGES_HZ), cfg.sample_rate / 2)
-    m = np.stack([(freqs >= lo) & (freqs <= hi) for lo, hi in zip(edges[:-1], edges[1:])], axis=1)
+    m = np.stack([(freqs >= lo) & (freqs <= hi) for lo, hi in itertools.pairwise(edges)], axis=1)
     return m / np.maximum(m.sum(0, keepdims=True), 1)
 
 

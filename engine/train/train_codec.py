@@ -1,0 +1,251 @@
+"""Train the WORLD group-RVQ codec on a corpus: `python -m engine.train.train_codec --corpus DIR --out DIR`.
+
+Stages, each resumable from the work directory: WORLD analysis of the training split (feature shards),
+k-means of every group's levels (one file per level), then the codec bench on the eval split, whose
+figures go into the checkpoint's metadata. Progress is logged to OUT/train.log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shlex
+import sys
+import time
+from dataclasses import asdict, replace
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.codec.group_codec import FeatureLayout, GroupCodecConfig, GroupRVQCodec, GroupSpec
+from engine.codec.rvq import ResidualKMeansVQ, kmeans, nearest
+from engine.codec.world_features import WorldConfig, analyze
+from engine.errors import UserInputError
+
+SHARD_SIZE = 200  # utterances per feature shard: the unit of resumption for analysis
+
+
+class Log:
+    """Prints and appends to a log file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, msg: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {msg}"
+        print(line, flush=True)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+
+def read_wav(path: str, sample_rate: int) -> np.ndarray:
+    """Mono float32 samples of a wav file, resampled to sample_rate if needed."""
+    import soundfile
+
+    x, sr = soundfile.read(path, dtype="float32", always_2d=True)
+    x = x.mean(1)
+    if sr != sample_rate:
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(sr, sample_rate)
+        x = resample_poly(x, sample_rate // g, sr // g).astype(np.float32)
+    return x
+
+
+def _analyze_file(args: tuple[str, WorldConfig]) -> np.ndarray:
+    path, world = args
+    return FeatureLayout.flatten(analyze(read_wav(path, world.sample_rate), world))
+
+
+def extract_features(paths: list[str], world: WorldConfig, work: Path, jobs: int, log: Log) -> np.ndarray:
+    """WORLD feature vectors of all files, [N_frames, dim], cached in shards under work/."""
+    key = hashlib.sha1(json.dumps([asdict(world), paths]).encode()).hexdigest()[:10]
+    shard_dir = work / f"features_{key}"
+    shard_dir.mkdir(parents=True, exist_ok=True)
+    shards = []
+    n_shards = (len(paths) + SHARD_SIZE - 1) // SHARD_SIZE
+    t0 = time.time()
+    with Pool(jobs) if jobs > 1 else _NoPool() as pool:
+        for i in range(n_shards):
+            f = shard_dir / f"{i:05d}.npy"
+            if not f.exists():
+                chunk = paths[i * SHARD_SIZE : (i + 1) * SHARD_SIZE]
+                feats = pool.map(_analyze_file, [(p, world) for p in chunk])
+                np.save(f.with_suffix(".tmp.npy"), np.concatenate(feats))
+                f.with_suffix(".tmp.npy").rename(f)
+                log(f"features: shard {i + 1}/{n_shards} done ({time.time() - t0:.0f} s)")
+            shards.append(np.load(f))
+    return np.concatenate(shards)
+
+
+class _NoPool:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def map(self, fn, items):
+        return [fn(x) for x in items]
+
+
+def fit_codec(cfg: GroupCodecConfig, raw: np.ndarray, work: Path, log: Log) -> GroupRVQCodec:
+    """Normalization plus every group's residual k-means; each finished level is saved and reused."""
+    layout = FeatureLayout.fit(cfg, raw)
+    z = torch.from_numpy(layout.normalize(raw).astype(np.float32))
+    cfg_key = hashlib.sha1(json.dumps(asdict(cfg)).encode()).hexdigest()[:10]
+    level_dir = work / f"levels_{cfg_key}_{len(raw)}"
+    level_dir.mkdir(parents=True, exist_ok=True)
+    quantizers = []
+    for gi, spec in enumerate(cfg.groups):
+        residual = z[:, layout.columns(spec.features)].contiguous()
+        books = []
+        for level, k in enumerate(spec.codebook_sizes):
+            f = level_dir / f"group{gi}_level{level}.pt"
+            if f.exists():
+                cb = torch.load(f, weights_only=True)
+                log(f"group {spec.name} level {level}: reused {f.name}")
+            else:
+                t0 = time.time()
+                log(
+                    f"group {spec.name} level {level}: k-means {k} codes on {len(residual)} x {residual.shape[1]}"
+                )
+                cb = kmeans(residual, k, iters=cfg.kmeans_iters, seed=cfg.seed + 1000 * gi + level, log=log)
+                torch.save(cb, f)
+                log(f"group {spec.name} level {level}: done in {time.time() - t0:.0f} s")
+            idx = nearest(residual, cb)
+            residual -= cb[idx]
+            log(f"group {spec.name} level {level}: residual mse {residual.pow(2).sum(1).mean():.4f}")
+            books.append(cb)
+        quantizers.append(ResidualKMeansVQ(books))
+    return GroupRVQCodec(cfg, layout, quantizers)
+
+
+def build_config(args: argparse.Namespace) -> GroupCodecConfig:
+    """The codec config from the command line."""
+    world = WorldConfig(n_envelope=args.n_envelope)
+    if args.plain:
+        groups = (
+            GroupSpec(
+                "joint", ("log_f0", "voiced", "envelope", "aperiodicity"), (args.plain_size,) * args.levels
+            ),
+        )
+    else:
+        spec_sizes = (args.first_codes,) + (args.residual_codes,) * (args.levels - 1)
+        groups = (
+            GroupSpec("pitch", ("log_f0", "voiced"), (args.pitch_codes,)),
+            GroupSpec("spectrum", ("envelope", "aperiodicity"), spec_sizes),
+        )
+    return replace(
+        GroupCodecConfig(),
+        world=world,
+        groups=groups,
+        low_order_weight=args.low_order_weight,
+        energy_weight=args.energy_weight,
+        kmeans_iters=args.iters,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m engine.train.train_codec", description=__doc__)
+    p.add_argument("--corpus", required=True, help="corpus directory holding manifest.jsonl")
+    p.add_argument(
+        "--out", default="assets/codec", help="output directory (codec.pt, config.json, metadata.json)"
+    )
+    p.add_argument(
+        "--work",
+        default=None,
+        help="cache directory for features and levels (default: ~/.cache/dialogue_synth/codec_work)",
+    )
+    p.add_argument("--max-hours", type=float, default=None, help="use at most this much training audio")
+    p.add_argument("--jobs", type=int, default=2, help="analysis processes")
+    p.add_argument("--n-envelope", type=int, default=40, help="coded envelope dimensions")
+    p.add_argument("--pitch-codes", type=int, default=256)
+    p.add_argument("--first-codes", type=int, default=4096, help="codes of the spectrum group's first level")
+    p.add_argument("--residual-codes", type=int, default=1024)
+    p.add_argument("--levels", type=int, default=7, help="levels of the spectrum group (or of the plain RVQ)")
+    p.add_argument("--plain", action="store_true", help="one joint RVQ instead of groups")
+    p.add_argument("--plain-size", type=int, default=1024)
+    p.add_argument("--low-order-weight", type=float, default=GroupCodecConfig.low_order_weight)
+    p.add_argument("--energy-weight", type=float, default=GroupCodecConfig.energy_weight)
+    p.add_argument("--iters", type=int, default=20, help="k-means iterations per level")
+    p.add_argument("--no-bench", action="store_true", help="skip measuring the codec on the eval split")
+    args = p.parse_args(argv)
+
+    torch.set_num_threads(2)
+    out = Path(args.out)
+    work = Path(args.work) if args.work else Path.home() / ".cache" / "dialogue_synth" / "codec_work"
+    log = Log(out / "train.log")
+    command = "python -m engine.train.train_codec " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    log(f"start: {command}")
+    t_start = time.time()
+
+    from engine.data.manifest import load_manifest
+
+    utts = load_manifest(args.corpus, "train")
+    if not utts:
+        raise UserInputError(
+            f"The corpus at {args.corpus} has no training utterances yet; build or wait for it."
+        )
+    utts = sorted(utts, key=lambda u: u.id)
+    if args.max_hours is not None:
+        # Spread the budget over every speaker rather than taking the first speakers whole.
+        rng = np.random.default_rng(0)
+        order = rng.permutation(len(utts))
+        kept, total = [], 0.0
+        for i in order:
+            if total >= args.max_hours * 3600:
+                break
+            kept.append(utts[i])
+            total += utts[i].duration
+        utts = sorted(kept, key=lambda u: u.id)
+    hours = sum(u.duration for u in utts) / 3600
+    speakers = sorted({u.speaker for u in utts})
+    log(f"data: {len(utts)} utterances, {hours:.2f} h, {len(speakers)} speakers")
+
+    cfg = build_config(args)
+    raw = extract_features([u.wav_path for u in utts], cfg.world, work, args.jobs, log)
+    log(f"features: {raw.shape[0]} frames x {raw.shape[1]} dims")
+    codec = fit_codec(cfg, raw, work, log)
+    codec.metadata = {
+        "command": command,
+        "data": {
+            "manifest": str(Path(args.corpus).resolve() / "manifest.jsonl"),
+            "split": "train",
+            "utterances": len(utts),
+            "hours": round(hours, 3),
+            "frames": int(raw.shape[0]),
+            "speakers": speakers,
+        },
+        "iterations": {"kmeans_iters_per_level": cfg.kmeans_iters, "levels": list(codec.codebook_sizes)},
+        "train_seconds": round(time.time() - t_start, 1),
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "bitrate_bps": codec_bitrate(codec),
+    }
+    codec.save(out)
+    log(f"saved {out / 'codec.pt'} ({(out / 'codec.pt').stat().st_size / 1e6:.1f} MB)")
+    if not args.no_bench:
+        from bench.codec import measure
+
+        log("bench: measuring on the eval split")
+        figures = measure(codec, args.corpus, log=log)
+        codec.metadata["quality"] = figures
+        codec.save(out)
+        log("saved metadata with measured quality")
+    log(f"done in {time.time() - t_start:.0f} s")
+    return 0
+
+
+def codec_bitrate(codec: GroupRVQCodec) -> float:
+    """Bits per second at full depth: frame rate x sum of log2(codebook size) over levels."""
+    return float(codec.frame_rate * sum(np.log2(k) for k in codec.codebook_sizes))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
