@@ -1,0 +1,260 @@
+"""Text-to-semantic figures: duration error against the reference recordings of the held-out voices, the
+speaking-rate estimator's agreement with true phone rates, and the time per turn.
+
+`python -m bench.t2s [--corpus DIR]` prints them; `run(out_dir)` returns them as report sections. The corpus
+is `$CORPUS_DIR` (default /work/corpus); the model is assets/duration/duration.pt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bench.report import Section, Table, section_markdown
+from engine.audio import load_voice_prompt
+from engine.data.manifest import Utterance, load_manifest
+from engine.errors import UserInputError
+from engine.semantic.duration_data import DurationExample, PromptRates, measure_rates, utterance_to_example
+from engine.semantic.duration_eval import (
+    DurationScores,
+    baseline_seconds,
+    mean_duration_baseline,
+    predict_seconds,
+    score,
+)
+from engine.semantic.duration_model import seconds_to_frames
+from engine.semantic.speaking_rate import SpeakingRate
+from engine.semantic.t2s import TextToSemantic
+from engine.semantic.tokens import alignment_frames
+from engine.text.phone_inventory import LONG_PAUSE, SHORT_PAUSE
+
+DEFAULT_CORPUS = os.environ.get("CORPUS_DIR", "/work/corpus")
+TIMING_TURNS = 50
+RATE_SAMPLE = 1500  # training utterances whose rate is measured for the correlation (all eval ones are)
+
+
+def _true_rate(utterance: Utterance) -> float | None:
+    """Sounding phones per second of sounding time (articulation rate) from the alignment."""
+    sounding = [e - s for p, s, e in utterance.phones if p not in (SHORT_PAUSE, LONG_PAUSE)]
+    return len(sounding) / sum(sounding) if sounding and sum(sounding) > 0 else None
+
+
+def rate_correlation(utterances: Sequence[Utterance], rates: dict[str, SpeakingRate]) -> dict[str, float]:
+    """Pearson correlation of log measured rate with log true phone rate, per utterance and per speaker."""
+    pairs = [(rates[u.id].per_second, _true_rate(u), u.speaker) for u in utterances if u.id in rates]
+    pairs = [(m, t, s) for m, t, s in pairs if t]
+    measured, true = np.log([m for m, _, _ in pairs]), np.log([t for _, t, _ in pairs])
+    by_speaker: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for m, t, s in pairs:
+        by_speaker[s].append((m, t))
+    # A speaker's rate is its prompt's: nuclei over several utterances, as `PromptRates` gathers them.
+    speakers = [v for v in by_speaker.values() if len(v) >= 3]
+    speaker_measured = np.log([np.mean([m for m, _ in v]) for v in speakers])
+    speaker_true = np.log([np.mean([t for _, t in v]) for v in speakers])
+    return {
+        "utterances": len(pairs),
+        "r_utterance": float(np.corrcoef(measured, true)[0, 1]),
+        "speakers": len(speakers),
+        "r_speaker": float(np.corrcoef(speaker_measured, speaker_true)[0, 1]) if len(speakers) > 2 else float("nan"),
+    }
+
+
+def _frame_mae_ms(examples: Sequence[DurationExample], predicted: Sequence[np.ndarray]) -> float:
+    """Per-phone error after both sides are cut into whole 20 ms frames (what the acoustic model receives)."""
+    errors = []
+    for example, seconds in zip(examples, predicted):
+        bounds = np.cumsum((0.0,) + example.seconds)
+        _, reference = alignment_frames(
+            [(p, a, b) for p, a, b in zip(example.phones, bounds[:-1], bounds[1:])], int(round(bounds[-1] * 50))
+        )
+        frames = seconds_to_frames(seconds)
+        errors.append(np.abs(frames - np.asarray(reference[: len(frames)])))
+    return 20.0 * float(np.concatenate(errors).mean())
+
+
+def _text_length_errors(t2s: TextToSemantic, utterances: Sequence[Utterance], prompts: PromptRates) -> list[float]:
+    """|length from the text alone - reference| / reference: phonemizer and duration model together."""
+    errors = []
+    for utterance in utterances:
+        example = utterance_to_example(utterance)
+        if example is None or not prompts.has_prompt(example):
+            continue
+        try:
+            plan = t2s.plan(utterance.text, prompts.draw(example))
+        except UserInputError:
+            continue
+        reference = sum(example.seconds)
+        errors.append(abs(plan.seconds - reference) / reference)
+    return errors
+
+
+def _turn_texts(utterances: Sequence[Utterance], count: int) -> list[str]:
+    """Turns of about 15 words, joined from eval sentences."""
+    texts, current = [], []
+    for utterance in utterances:
+        current.append(utterance.text)
+        if sum(len(t.split()) for t in current) >= 12:
+            texts.append(" ".join(current))
+            current = []
+        if len(texts) == count:
+            break
+    return texts
+
+
+def time_per_turn(t2s: TextToSemantic, texts: Sequence[str], prompt_wav: str) -> dict[str, float]:
+    """Median milliseconds per turn (after warm-up), and the one-off cost of measuring a prompt's rate."""
+    prompt = load_voice_prompt(prompt_wav)
+    start = time.perf_counter()
+    t2s.prompt_rate(prompt)  # measured once per prompt, then cached
+    prompt_ms = 1000.0 * (time.perf_counter() - start)
+    for text in texts[:5]:
+        t2s(text, prompt)
+    times = []
+    for text in texts:
+        start = time.perf_counter()
+        t2s(text, prompt)
+        times.append(1000.0 * (time.perf_counter() - start))
+    return {
+        "turns": len(texts),
+        "words_per_turn": statistics.mean(len(t.split()) for t in texts),
+        "median_ms": statistics.median(times),
+        "p90_ms": float(np.percentile(times, 90)),
+        "prompt_rate_ms": prompt_ms,
+        "prompt_seconds": prompt.duration,
+    }
+
+
+def measure(corpus: str = DEFAULT_CORPUS) -> dict:
+    """All figures of this benchmark, as a dict (see `run` for their meaning)."""
+    t2s = TextToSemantic()
+    train_utts, eval_utts = load_manifest(corpus, "train"), load_manifest(corpus, "eval")
+    if not eval_utts:
+        raise UserInputError(f"{corpus!r} has no eval utterances; build the corpus first.")
+    train = [e for e in map(utterance_to_example, train_utts) if e is not None]
+    sample = train_utts[:: max(1, len(train_utts) // RATE_SAMPLE)]
+    rates = measure_rates(eval_utts + sample)
+    examples = [e for e in map(utterance_to_example, eval_utts) if e is not None]
+    prompts = PromptRates(examples, rates)
+    examples = [e for e in examples if prompts.has_prompt(e)]
+    prompt_rates = [prompts.draw(e) for e in examples]
+    model_seconds = predict_seconds(t2s.model, examples, prompt_rates)
+    base_seconds = baseline_seconds(mean_duration_baseline(train), examples)
+    voice_of = {u.id: u.voice for u in eval_utts}
+    speaker_of = {u.id: u.speaker for u in eval_utts}
+
+    def scores(selected: list[int]) -> dict[str, DurationScores]:
+        chosen = [examples[i] for i in selected]
+        return {
+            "model": score(chosen, [model_seconds[i] for i in selected]),
+            "baseline": score(chosen, [base_seconds[i] for i in selected]),
+        }
+
+    by_voice: dict[str, list[int]] = defaultdict(list)
+    for index, example in enumerate(examples):
+        by_voice[f"{speaker_of[example.id].split('-')[0]} {voice_of[example.id]}"].append(index)
+    text_errors = _text_length_errors(t2s, [u for u in eval_utts if u.id in {e.id for e in examples}], prompts)
+    turns = _turn_texts(eval_utts, TIMING_TURNS)
+    return {
+        "corpus": corpus,
+        "checkpoint": t2s.metadata,
+        "all": {k: asdict(v) for k, v in scores(list(range(len(examples)))).items()},
+        "by_voice": {v: {k: asdict(s) for k, s in scores(i).items()} for v, i in sorted(by_voice.items())},
+        "frame_mae_ms": {
+            "model": _frame_mae_ms(examples, model_seconds),
+            "baseline": _frame_mae_ms(examples, base_seconds),
+        },
+        "from_text": {
+            "utterances": len(text_errors),
+            "within_10": float(np.mean(np.array(text_errors) <= 0.10)) if text_errors else float("nan"),
+            "mean_abs_rel_error": float(np.mean(text_errors)) if text_errors else float("nan"),
+        },
+        "rate_estimator": {"eval": rate_correlation(eval_utts, rates), "train": rate_correlation(sample, rates)},
+        "timing": time_per_turn(t2s, turns, eval_utts[0].wav_path),
+    }
+
+
+def sections(figures: dict) -> list[Section]:
+    """Report sections for `figures` from `measure`."""
+    rows = []
+    for name, pair in [("all reserved voices", figures["all"]), *figures["by_voice"].items()]:
+        model, base = pair["model"], pair["baseline"]
+        rows.append((
+            name, model["utterances"], base["phone_mae_ms"], model["phone_mae_ms"],
+            1.0 - model["phone_mae_ms"] / base["phone_mae_ms"], base["total_within_10"], model["total_within_10"],
+            model["total_abs_rel_error"],
+        ))
+    duration = Table(
+        columns=("eval voices", "utts", "baseline ms/phone", "model ms/phone", "error cut", "baseline within 10%",
+                 "model within 10%", "model mean |len err|"),
+        rows=tuple(rows),
+        caption="Per-phone mean absolute duration error and utterance-length error, phones from the alignment",
+    )
+    frames, text = figures["frame_mae_ms"], figures["from_text"]
+    rate, timing, meta = figures["rate_estimator"], figures["timing"], figures["checkpoint"]
+    extra = Table(
+        columns=("figure", "value"),
+        rows=(
+            ("per-phone error after rounding to 20 ms frames, model / baseline (ms)",
+             f"{frames['model']:.1f} / {frames['baseline']:.1f}"),
+            ("length from the raw text (phonemizer + model) within 10%",
+             f"{text['within_10']:.1%} of {text['utterances']}"),
+            ("rate estimator vs true phone rate, r per utterance (eval / train)",
+             f"{rate['eval']['r_utterance']:.2f} / {rate['train']['r_utterance']:.2f}"),
+            ("rate estimator vs true phone rate, r per speaker (eval / train)",
+             f"{rate['eval']['r_speaker']:.2f} ({rate['eval']['speakers']}) / "
+             f"{rate['train']['r_speaker']:.2f} ({rate['train']['speakers']})"),
+            ("text_to_semantic per turn, median / p90 (ms)",
+             f"{timing['median_ms']:.1f} / {timing['p90_ms']:.1f} "
+             f"({timing['turns']} turns of {timing['words_per_turn']:.0f} words)"),
+            ("measuring a prompt's speaking rate, once per prompt (ms)",
+             f"{timing['prompt_rate_ms']:.1f} for {timing['prompt_seconds']:.1f} s"),
+        ),
+    )
+    text_block = (
+        f"Evaluation split of `{figures['corpus']}`: voices never trained on, held-out sentences. Each utterance's "
+        "speaking rate is measured on other utterances of its voice (at least 3 s of speech), as a prompt would be. "
+        "Baseline: the mean duration of each phone over the training split. Model: "
+        f"{meta.get('parameters', '?')} parameters, {meta.get('step', '?')} steps, "
+        f"{meta.get('train_seconds', 0) / 60:.0f} min of training on {meta.get('train_utterances', '?')} utterances "
+        f"(`{meta.get('command', '?')}`)."
+    )
+    return [Section(title="Text-to-semantic", text=text_block, items=(duration, extra))]
+
+
+def run(out_dir: Path) -> list[Section]:
+    """Measure and return the report sections; the raw figures go to out_dir/t2s.json."""
+    figures = measure()
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    (Path(out_dir) / "t2s.json").write_text(json.dumps(figures, indent=1, default=float))
+    return sections(figures)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Text-to-semantic figures on the corpus's evaluation split.")
+    parser.add_argument("--corpus", default=DEFAULT_CORPUS)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    try:
+        figures = measure(args.corpus)
+    except UserInputError as error:
+        sys.exit(str(error))
+    with tempfile.TemporaryDirectory() as tmp:
+        for section in sections(figures):
+            print(section_markdown(section, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Duration-model examples from the corpus: phone ids, seconds per phone, and a prompt rate from the same speaker.
+
+The prompt rate of an example is measured on OTHER utterances of its speaker (at least `PROMPT_SECONDS` of
+speech, like a 3-15 s voice clip), never on the utterance itself: at inference the prompt is another recording.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from engine.data.manifest import Utterance
+from engine.data.wavio import read_wav
+from engine.errors import UserInputError
+from engine.semantic.duration_model import MIN_SECONDS
+from engine.semantic.speaking_rate import SpeakingRate, measure_speaking_rate
+from engine.text.phone_inventory import LONG_PAUSE, PHONE_ID, SHORT_PAUSE
+
+PROMPT_SECONDS = 3.0  # prompts gather other utterances of the speaker until this much speech
+
+
+@dataclass(frozen=True)
+class DurationExample:
+    """One utterance for the duration model.
+
+    Attributes:
+        id, speaker: from the manifest.
+        phones: symbols without the leading silence (the text frontend never starts with a pause).
+        phone_ids: their ids.
+        seconds: reference seconds per phone.
+    """
+
+    id: str
+    speaker: str
+    phones: tuple[str, ...]
+    phone_ids: tuple[int, ...]
+    seconds: tuple[float, ...]
+
+
+def utterance_to_example(utterance: Utterance) -> DurationExample | None:
+    """The duration example of a manifest utterance (None if it holds no sounding phone)."""
+    phones = list(utterance.phones)
+    while phones and phones[0][0] in (SHORT_PAUSE, LONG_PAUSE):
+        phones.pop(0)  # leading silence belongs to the recording, not to the text
+    if not any(p not in (SHORT_PAUSE, LONG_PAUSE) for p, _, _ in phones):
+        return None
+    return DurationExample(
+        id=utterance.id,
+        speaker=utterance.speaker,
+        phones=tuple(p for p, _, _ in phones),
+        phone_ids=tuple(PHONE_ID[p] for p, _, _ in phones),
+        seconds=tuple(max(e - s, 0.0) for _, s, e in phones),
+    )
+
+
+def measure_rates(utterances: Sequence[Utterance]) -> dict[str, SpeakingRate]:
+    """Speaking rate of each utterance's recording (utterances with too little speech are left out)."""
+    rates = {}
+    for utterance in utterances:
+        audio, sample_rate = read_wav(utterance.wav_path)
+        try:
+            rates[utterance.id] = measure_speaking_rate(audio.astype(np.float32) / 32768.0, sample_rate)
+        except UserInputError:
+            continue
+    return rates
+
+
+class PromptRates:
+    """Draws prompt rates for an utterance from other utterances of its speaker."""
+
+    def __init__(self, examples: Sequence[DurationExample], rates: dict[str, SpeakingRate]) -> None:
+        self._by_speaker: dict[str, list[str]] = defaultdict(list)
+        for example in examples:
+            if example.id in rates:
+                self._by_speaker[example.speaker].append(example.id)
+        self._rates = rates
+
+    def has_prompt(self, example: DurationExample) -> bool:
+        """Whether the speaker has another utterance to measure."""
+        return any(i != example.id for i in self._by_speaker.get(example.speaker, ()))
+
+    def draw(self, example: DurationExample, rng: random.Random | None = None) -> float:
+        """Nuclei per second over other utterances of the speaker, gathered until `PROMPT_SECONDS` of speech.
+
+        Args:
+            example: the utterance whose durations are predicted (never part of its own prompt).
+            rng: random order of the other utterances (training); None takes them in a fixed order (evaluation).
+
+        Returns:
+            The prompt's speaking rate.
+        """
+        others = [i for i in self._by_speaker[example.speaker] if i != example.id]
+        if rng is not None:
+            others = rng.sample(others, len(others))
+        else:  # deterministic: start after the utterance itself, so prompts differ between utterances
+            start = sum(map(ord, example.id)) % len(others)
+            others = others[start:] + others[:start]
+        nuclei, seconds = 0, 0.0
+        for other in others:
+            nuclei += self._rates[other].nuclei
+            seconds += self._rates[other].speech_seconds
+            if seconds >= PROMPT_SECONDS:
+                break
+        return nuclei / seconds
+
+
+def collate(
+    examples: Sequence[DurationExample], prompt_rates: Sequence[float]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Pad a batch.
+
+    Returns:
+        (phone ids [B, N] with 0 padding, log target seconds [B, N] floored at `MIN_SECONDS`, rates [B]).
+    """
+    length = max(len(e.phone_ids) for e in examples)
+    ids = torch.zeros(len(examples), length, dtype=torch.long)
+    log_seconds = torch.zeros(len(examples), length)
+    for row, example in enumerate(examples):
+        ids[row, : len(example.phone_ids)] = torch.tensor(example.phone_ids)
+        log_seconds[row, : len(example.seconds)] = torch.log(
+            torch.tensor(example.seconds).clamp(min=MIN_SECONDS)
+        )
+    return ids, log_seconds, torch.tensor(prompt_rates, dtype=torch.float32)

@@ -1,0 +1,135 @@
+"""The duration model: phones and a speaking rate -> seconds per phone, all phones at once (non-autoregressive).
+
+A stack of residual 1-D convolutions over phone embeddings (each phone sees a dozen neighbours either side:
+enough for clusters, stress-like context and phrase-final lengthening before a pause), scaled and shifted per
+channel by the prompt's speaking rate (FiLM), predicting log-duration.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.semantic.tokens import FRAME_RATE, frame_boundaries
+from engine.text.phone_inventory import PHONE_SET
+
+MIN_SECONDS = 0.01  # training targets are floored here: below half a frame the exact value does not matter
+
+
+@dataclass(frozen=True)
+class DurationConfig:
+    """Shape of the duration model and the normalization of its rate input (saved inside the checkpoint).
+
+    Attributes:
+        n_phones: size of the phone vocabulary (`PHONE_SET`).
+        dim: channels.
+        layers: residual convolution blocks.
+        kernel: convolution width in phones.
+        dropout: dropout inside the blocks while training.
+        log_rate_mean, log_rate_std: statistics of log(nuclei per second) over the training prompts.
+    """
+
+    n_phones: int = len(PHONE_SET)
+    dim: int = 128
+    layers: int = 5
+    kernel: int = 5
+    dropout: float = 0.1
+    log_rate_mean: float = math.log(4.0)
+    log_rate_std: float = 0.3
+
+
+class _ConvBlock(nn.Module):
+    def __init__(self, config: DurationConfig) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(config.dim, config.dim, config.kernel, padding=config.kernel // 2)
+        self.norm = nn.LayerNorm(config.dim)
+        self.film = nn.Linear(1, 2 * config.dim)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor, rate: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        h = self.conv((x * mask).transpose(1, 2)).transpose(1, 2)
+        scale, shift = self.film(rate).unsqueeze(1).chunk(2, dim=-1)
+        h = torch.relu(self.norm(h) * (1 + scale) + shift)
+        return x + self.dropout(h)
+
+
+class DurationModel(nn.Module):
+    """Phones + speaking rate -> log seconds per phone."""
+
+    def __init__(self, config: DurationConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embed = nn.Embedding(config.n_phones, config.dim, padding_idx=0)
+        self.blocks = nn.ModuleList(_ConvBlock(config) for _ in range(config.layers))
+        self.out = nn.Linear(config.dim, 1)
+
+    def normalized_rate(self, rate_per_second: torch.Tensor) -> torch.Tensor:
+        """Nuclei per second [B] -> the model's standardized log-rate input [B, 1]."""
+        log_rate = torch.log(rate_per_second.clamp(min=0.1))
+        return ((log_rate - self.config.log_rate_mean) / self.config.log_rate_std).unsqueeze(-1)
+
+    def forward(self, phone_ids: torch.Tensor, rate_per_second: torch.Tensor) -> torch.Tensor:
+        """Predict log-durations.
+
+        Args:
+            phone_ids: LongTensor [B, N], 0 = padding.
+            rate_per_second: [B] speaking rate of each item's prompt (`SpeakingRate.per_second`).
+
+        Returns:
+            [B, N] natural log of seconds per phone (padding positions are meaningless).
+        """
+        mask = (phone_ids != 0).unsqueeze(-1).float()
+        rate = self.normalized_rate(rate_per_second)
+        x = self.embed(phone_ids)
+        for block in self.blocks:
+            x = block(x, rate, mask)
+        return self.out(x).squeeze(-1)
+
+
+def seconds_to_frames(seconds: np.ndarray, frame_rate: int = FRAME_RATE, min_frames: int = 1) -> np.ndarray:
+    """Seconds per phone -> whole frames per phone, rounding cumulative time so the total stays exact.
+
+    Args:
+        seconds: predicted seconds per phone (pauses included: a pause at punctuation is never dropped).
+        frame_rate: frames per second.
+        min_frames: the least number of frames any phone gets, so no phone is skipped.
+
+    Returns:
+        int64 frames per phone.
+    """
+    seconds = np.maximum(np.asarray(seconds, dtype=np.float64), min_frames / frame_rate)
+    frames = np.diff(frame_boundaries(np.cumsum(seconds), frame_rate), prepend=0)
+    # Rounding can still leave a phone below the floor (it started late in a frame): lend it a frame from its
+    # longer neighbour, so the total is unchanged.
+    for index in np.flatnonzero(frames < min_frames):
+        neighbours = [i for i in (index - 1, index + 1) if 0 <= i < len(frames)]
+        donor = max(neighbours, key=lambda i: frames[i], default=None)
+        if donor is not None and frames[donor] > min_frames:
+            frames[donor] -= 1
+            frames[index] += 1
+    return frames
+
+
+def save_checkpoint(path: str, model: DurationModel, extra: dict) -> None:
+    """Write the model, its config and `extra` (training state, metadata) to `path`."""
+    torch.save({"config": asdict(model.config), "model": model.state_dict(), **extra}, path)
+
+
+def load_duration_model(path: str) -> tuple[DurationModel, dict]:
+    """Load a duration checkpoint in eval mode.
+
+    Args:
+        path: a file written by `save_checkpoint`.
+
+    Returns:
+        (model, the whole checkpoint dict, e.g. its "metadata").
+    """
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    model = DurationModel(DurationConfig(**checkpoint["config"]))
+    model.load_state_dict(checkpoint["model"])
+    model.eval()
+    return model, checkpoint

@@ -1,0 +1,199 @@
+"""Train the duration model on the corpus: `python -m engine.train.train_duration --corpus DIR --out DIR`.
+
+Resumes from OUT/resume.pt (model + optimizer, not shipped), logs to OUT/train.log, and keeps the best model on
+the valid split in OUT/duration.pt with its config and metadata (command, data, steps, time, figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from engine.data.manifest import load_manifest
+from engine.errors import UserInputError
+from engine.semantic.duration_data import DurationExample, PromptRates, collate, measure_rates, utterance_to_example
+from engine.semantic.duration_eval import (
+    baseline_seconds,
+    mean_duration_baseline,
+    predict_seconds,
+    score,
+)
+from engine.semantic.duration_model import DurationConfig, DurationModel, save_checkpoint
+
+CHECKPOINT_NAME = "duration.pt"
+RESUME_NAME = "resume.pt"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimization settings (saved in the checkpoint's metadata)."""
+
+    steps: int = 4000
+    batch: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup: int = 100
+    total_weight: float = 1.0  # weight of the utterance-length loss next to the per-phone loss
+    eval_every: int = 250
+    seed: int = 0
+
+
+def _log(out_dir: str, message: str) -> None:
+    line = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M:%S} {message}"
+    print(line, flush=True)
+    with open(os.path.join(out_dir, "train.log"), "a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+
+
+def _examples(corpus: str, split: str) -> list[DurationExample]:
+    examples = [utterance_to_example(u) for u in load_manifest(corpus, split)]
+    return [e for e in examples if e is not None]
+
+
+def duration_loss(
+    model: DurationModel, ids: torch.Tensor, log_seconds: torch.Tensor, rates: torch.Tensor, total_weight: float
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """L1 on log seconds per phone, plus L1 on the log of the utterance's total length.
+
+    The per-phone L1 alone predicts medians, whose sum falls short of the total for skewed durations; the
+    total term keeps the sum (what the listener hears as tempo) right.
+    """
+    mask = (ids != 0).float()
+    predicted = model(ids, rates)
+    phone_loss = ((predicted - log_seconds).abs() * mask).sum() / mask.sum()
+    neg = torch.finfo(predicted.dtype).min
+    log_total = torch.logsumexp(predicted.masked_fill(mask == 0, neg), dim=1)
+    ref_total = torch.logsumexp(log_seconds.masked_fill(mask == 0, neg), dim=1)
+    total_loss = (log_total - ref_total).abs().mean()
+    loss = phone_loss + total_weight * total_loss
+    return loss, {"phone": phone_loss.item(), "total": total_loss.item()}
+
+
+def _lr_at(step: int, config: TrainConfig) -> float:
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    progress = (step - config.warmup) / max(config.steps - config.warmup, 1)
+    return config.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
+def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1) -> dict:
+    """Train (or resume) and return the metadata of the best checkpoint."""
+    torch.set_num_threads(threads)
+    os.makedirs(out_dir, exist_ok=True)
+    started = time.time()
+    train_set, valid_set = _examples(corpus, "train"), _examples(corpus, "valid")
+    if not train_set or not valid_set:
+        raise UserInputError(f"{corpus!r} has no train or no valid utterances yet; build more of the corpus first.")
+    rates = measure_rates(load_manifest(corpus, "train") + load_manifest(corpus, "valid"))
+    train_prompts, valid_prompts = PromptRates(train_set, rates), PromptRates(valid_set, rates)
+    train_set = [e for e in train_set if train_prompts.has_prompt(e)]
+    valid_set = [e for e in valid_set if valid_prompts.has_prompt(e)]
+    valid_rates = [valid_prompts.draw(e) for e in valid_set]
+    _log(out_dir, f"data: {len(train_set)} train, {len(valid_set)} valid utterances; "
+         f"rates measured in {time.time() - started:.0f} s")
+
+    resume_path = os.path.join(out_dir, RESUME_NAME)
+    if os.path.exists(resume_path):
+        state = torch.load(resume_path, map_location="cpu", weights_only=False)
+        config = DurationConfig(**state["config"])
+        if asdict(train_config) != state["train_config"]:
+            _log(out_dir, f"resuming with new settings {asdict(train_config)} (was {state['train_config']})")
+    else:
+        log_rates = np.log([rates[e.id].per_second for e in train_set if e.id in rates])
+        config = DurationConfig(log_rate_mean=float(log_rates.mean()), log_rate_std=float(log_rates.std()))
+        state = None
+    torch.manual_seed(train_config.seed)
+    model = DurationModel(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
+    step, seconds_before, best, best_metadata = 0, 0.0, math.inf, {}
+    rng = random.Random(train_config.seed)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, seconds_before, best = state["step"], state["train_seconds"], state["best"]
+        best_metadata = state.get("best_metadata", {})
+        rng.setstate(state["rng"])
+        _log(out_dir, f"resumed at step {step}")
+
+    baseline = score(valid_set, baseline_seconds(mean_duration_baseline(train_set), valid_set))
+    n_params = sum(p.numel() for p in model.parameters())
+    _log(out_dir, f"model: {n_params} parameters; valid baseline (mean per phone): "
+         f"{baseline.phone_mae_ms:.1f} ms/phone, {baseline.total_within_10:.1%} within 10%")
+    loop_start = time.time()
+    running: list[float] = []
+    while step < train_config.steps:
+        model.train()
+        batch = rng.sample(train_set, min(train_config.batch, len(train_set)))
+        ids, log_seconds, prompt = collate(batch, [train_prompts.draw(e, rng) for e in batch])
+        for group in optimizer.param_groups:
+            group["lr"] = _lr_at(step, train_config)
+        loss, parts = duration_loss(model, ids, log_seconds, prompt, train_config.total_weight)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        step += 1
+        running.append(parts["phone"] + parts["total"])
+        if step % train_config.eval_every == 0 or step == train_config.steps:
+            figures = score(valid_set, predict_seconds(model, valid_set, valid_rates))
+            train_seconds = seconds_before + time.time() - loop_start
+            _log(out_dir, f"step {step} loss {np.mean(running):.4f} | valid {figures.phone_mae_ms:.1f} ms/phone, "
+                 f"{figures.total_within_10:.1%} within 10% | {train_seconds:.0f} s")
+            running = []
+            if figures.phone_mae_ms < best:
+                best = figures.phone_mae_ms
+                best_metadata = {
+                    "command": " ".join([os.path.basename(sys.executable), "-m", "engine.train.train_duration",
+                                         *sys.argv[1:]]),
+                    "corpus": os.path.abspath(corpus),
+                    "train_utterances": len(train_set),
+                    "valid_utterances": len(valid_set),
+                    "train_speakers": len({e.speaker for e in train_set}),
+                    "step": step,
+                    "train_seconds": round(train_seconds, 1),
+                    "parameters": n_params,
+                    "train_config": asdict(train_config),
+                    "valid": asdict(figures),
+                    "valid_baseline": asdict(baseline),
+                    "saved": f"{datetime.datetime.now(datetime.UTC):%Y-%m-%dT%H:%M:%SZ}",
+                    "torch": torch.__version__,
+                }
+                save_checkpoint(os.path.join(out_dir, CHECKPOINT_NAME), model, {"metadata": best_metadata})
+            torch.save({
+                "config": asdict(config), "train_config": asdict(train_config), "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(), "step": step, "train_seconds": train_seconds, "best": best,
+                "best_metadata": best_metadata, "rng": rng.getstate(),
+            }, resume_path)
+    _log(out_dir, f"done: best valid {best:.1f} ms/phone at step {best_metadata.get('step')}")
+    return best_metadata
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", required=True, help="corpus folder with manifest.jsonl")
+    parser.add_argument("--out", default="assets/duration", help="where duration.pt, train.log and resume.pt go")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (2 only on an idle machine)")
+    defaults = TrainConfig()
+    for name, value in asdict(defaults).items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    args = parser.parse_args(argv)
+    config = TrainConfig(**{name: getattr(args, name) for name in asdict(defaults)})
+    try:
+        metadata = train(args.corpus, args.out, config, args.threads)
+    except UserInputError as error:
+        sys.exit(str(error))
+    print(json.dumps(metadata, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Text-to-semantic: frame tokens from alignments, the speaking-rate estimator, duration training, t2s."""
+
+import json
+import os
+import wave
+
+import numpy as np
+import pytest
+import torch
+
+from engine.errors import UserInputError
+from engine.semantic.duration_model import DurationConfig, DurationModel, save_checkpoint, seconds_to_frames
+from engine.semantic.speaking_rate import measure_speaking_rate
+from engine.semantic.t2s import DEFAULT_CHECKPOINT, TextToSemantic
+from engine.semantic.tokens import PhoneTokenizer, SemanticTokenizer, alignment_frames
+from engine.text.phone_inventory import LONG_PAUSE, PHONE_ID, PHONE_SET, SHORT_PAUSE
+from engine.text.phonemize import phonemize
+from tests.conftest import espeak_to_wav
+
+SENTENCE = "The quick brown fox jumps over the lazy dog, and then it runs far away."
+
+
+def _read(path) -> tuple[np.ndarray, int]:
+    with wave.open(str(path), "rb") as handle:
+        audio = np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2")
+        return audio.astype(np.float32) / 32768.0, handle.getframerate()
+
+
+def test_alignment_to_frames_is_exact():
+    phones = [("_", 0.0, 0.1), ("h", 0.1, 0.15), ("@", 0.15, 0.31), ("l", 0.35, 0.4), ("oU", 0.4, 0.7)]
+    tokens = PhoneTokenizer().from_alignment(phones, 40)
+    assert tokens.dtype == torch.long and tokens.shape == (40,)
+    ids = [PHONE_ID[p] for p in ("_", "h", "@", "_", "l", "oU", "_")]
+    # boundaries at 0.1 s -> frame 5, 0.15 -> 7.5 -> 8 (half up), 0.31 -> 15.5 -> 16, 0.35 -> 17.5 -> 18 ...
+    counts = [5, 3, 8, 2, 2, 15, 5]
+    assert tokens.tolist() == np.repeat(ids, counts).tolist()
+    symbols, frames = alignment_frames(phones, 40)
+    assert symbols == ["_", "h", "@", "_", "l", "oU", "_"] and frames == counts
+
+
+def test_alignment_longer_than_utterance_is_cut_and_short_phones_get_no_frame():
+    phones = [("s", 0.0, 0.005), ("t", 0.005, 0.2), ("_.", 0.2, 0.9)]
+    symbols, frames = alignment_frames(phones, 20)
+    assert symbols == ["s", "t", "_."] and frames == [0, 10, 10]
+
+
+def test_position_buckets_fold_into_ids():
+    tokenizer = PhoneTokenizer(positions=3)
+    tokens = tokenizer.from_durations(["a", "t"], [6, 2])
+    a, t = PHONE_ID["a"] * 3, PHONE_ID["t"] * 3
+    assert tokens.tolist() == [a, a, a + 1, a + 1, a + 2, a + 2, t, t + 1]
+    assert tokenizer.vocab_size == 3 * len(PHONE_SET) and int(tokens.max()) < tokenizer.vocab_size
+    assert tokenizer.phone_of(tokens).tolist() == [PHONE_ID["a"]] * 6 + [PHONE_ID["t"]] * 2
+    assert isinstance(tokenizer, SemanticTokenizer)
+
+
+def test_cumulative_rounding_keeps_total_and_every_phone():
+    seconds = np.array([0.004, 0.113, 0.0, 0.071, 0.3])
+    frames = seconds_to_frames(seconds)
+    floored = np.maximum(seconds, 0.02)
+    assert frames.sum() == int(np.floor(floored.sum() * 50 + 0.5))
+    assert (frames >= 1).all() and frames[1] == 6  # 0.113 s starting at 0.02 s ends at 0.133 s -> frame 7
+
+
+def test_speaking_rate_orders_slow_and_fast_speech(tmp_path):
+    slow = _read(espeak_to_wav(SENTENCE, tmp_path / "slow.wav", speed=120))
+    fast = _read(espeak_to_wav(SENTENCE, tmp_path / "fast.wav", speed=220))
+    slow_rate, fast_rate = measure_speaking_rate(*slow), measure_speaking_rate(*fast)
+    assert fast_rate.per_second > 1.4 * slow_rate.per_second
+    assert 2.0 < slow_rate.per_second < 8.0  # syllables per second of real speech
+    # silence at the ends is not speaking time
+    audio, rate = slow
+    padded = np.concatenate([np.zeros(rate), audio, np.zeros(2 * rate)])
+    assert measure_speaking_rate(padded, rate).per_second == pytest.approx(slow_rate.per_second, rel=0.05)
+
+
+def test_speaking_rate_rejects_silence():
+    with pytest.raises(UserInputError, match="speech"):
+        measure_speaking_rate(np.zeros(16000 * 3, dtype=np.float32), 16000)
+
+
+def _tiny_corpus(root) -> str:
+    """Four speakers x three utterances: espeak audio with a made-up alignment spread over it."""
+    os.makedirs(root / "wavs")
+    texts = ["Hello there, how are you today?", "I am fine, thank you.", "The weather is nice again."]
+    entries = []
+    for speaker, speed in enumerate((120, 150, 190, 230)):
+        for index, text in enumerate(texts):
+            name = f"wavs/s{speaker}_{index}.wav"
+            audio, rate = _read(espeak_to_wav(text, root / name, speed=speed))
+            phones, duration = phonemize(text), len(audio) / rate
+            bounds = np.linspace(0.0, duration, len(phones) + 2)  # a leading silence, then even phones
+            aligned = [["_", 0.0, bounds[1]]] + [[p, a, b] for p, a, b in zip(phones, bounds[1:-1], bounds[2:])]
+            entries.append({
+                "id": f"s{speaker}_{index}", "speaker": f"s{speaker}", "engine": "espeak", "voice": "en-us",
+                "split": "valid" if speaker == 3 else "train", "text": text, "wav": name, "sample_rate": rate,
+                "duration": duration, "phones": aligned,
+            })
+    (root / "manifest.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
+    return str(root)
+
+
+def test_training_writes_checkpoint_and_resumes(tmp_path):
+    from engine.semantic.duration_model import load_duration_model
+    from engine.train.train_duration import TrainConfig, train
+
+    corpus, out = _tiny_corpus(tmp_path / "corpus"), str(tmp_path / "out")
+    small = dict(batch=4, eval_every=5, warmup=2)
+    first = train(corpus, out, TrainConfig(steps=10, **small))
+    assert first["train_utterances"] == 9 and first["valid_utterances"] == 3
+    model, checkpoint = load_duration_model(os.path.join(out, "duration.pt"))
+    assert checkpoint["metadata"]["step"] in (5, 10) and checkpoint["config"]["dim"] == model.config.dim
+    assert os.path.getsize(os.path.join(out, "duration.pt")) < 4_000_000
+    train(corpus, out, TrainConfig(steps=15, **small))
+    log = open(os.path.join(out, "train.log")).read()
+    assert "resumed at step 10" in log and "step 15 loss" in log
+    assert torch.load(os.path.join(out, "resume.pt"), weights_only=False)["step"] == 15
+
+
+@pytest.fixture(scope="module")
+def t2s(tmp_path_factory) -> TextToSemantic:
+    """The shipped duration model, or an untrained one of the same shape when none is shipped yet."""
+    if os.path.exists(DEFAULT_CHECKPOINT):
+        return TextToSemantic()
+    path = tmp_path_factory.mktemp("duration") / "duration.pt"
+    torch.manual_seed(0)
+    save_checkpoint(str(path), DurationModel(DurationConfig()), {"metadata": {}})
+    return TextToSemantic(str(path))
+
+
+def test_t2s_plan_is_consistent_and_pauses_at_punctuation(t2s):
+    plan = t2s.plan("Well, I think so. Do you?", 4.5)
+    assert len(plan.tokens) == sum(plan.frames) and len(plan.phones) == len(plan.frames)
+    assert plan.phones[-1] == LONG_PAUSE and SHORT_PAUSE in plan.phones
+    comma = plan.phones.index(SHORT_PAUSE)
+    start = sum(plan.frames[:comma])
+    assert plan.tokens[start : start + plan.frames[comma]].eq(PHONE_ID[SHORT_PAUSE]).all()
+    assert (plan.tokens == PHONE_ID[LONG_PAUSE]).sum() >= plan.frames[-1] > 0
+    assert all(f >= 1 for p, f in zip(plan.phones, plan.frames) if p not in (SHORT_PAUSE, LONG_PAUSE))
+
+
+def test_t2s_rate_control_and_determinism(t2s):
+    text = "Numbers like 42 are read out, and the pace follows the prompt."
+    normal = t2s(text, 4.5)
+    assert torch.equal(normal, t2s(text, 4.5))
+    assert len(t2s(text, 4.5, rate=2.0)) == pytest.approx(len(normal) / 2, rel=0.1)
+    assert len(t2s(text, 4.5, rate=0.5)) == pytest.approx(len(normal) * 2, rel=0.1)
+    batch = t2s.plan_batch([text, "Hi."], [4.5, 4.5])
+    assert torch.equal(batch[0].tokens, normal)
+    with pytest.raises(UserInputError, match="rate"):
+        t2s(text, 4.5, rate=3.0)
+    with pytest.raises(UserInputError):
+        t2s("   ", 4.5)
+
+
+@pytest.mark.skipif(not os.path.exists(DEFAULT_CHECKPOINT), reason="no trained duration model shipped yet")
+def test_shipped_model_follows_the_prompt_pace(tmp_path):
+    from engine.audio import load_voice_prompt
+
+    t2s = TextToSemantic()
+    slow = load_voice_prompt(espeak_to_wav(SENTENCE, tmp_path / "slow.wav", speed=120))
+    fast = load_voice_prompt(espeak_to_wav(SENTENCE, tmp_path / "fast.wav", speed=220))
+    text = "Could you send me the report before the meeting tomorrow morning?"
+    slow_plan, fast_plan = t2s.plan(text, slow), t2s.plan(text, fast)
+    assert fast_plan.prompt_rate > slow_plan.prompt_rate
+    assert len(fast_plan.tokens) < 0.85 * len(slow_plan.tokens)
+    words_per_second = len(text.split()) / slow_plan.seconds
+    assert 1.0 < words_per_second < 5.0
