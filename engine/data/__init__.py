@@ -1,0 +1,1 @@
+"""Training-corpus builder: sentences from dialogue/quotation text, spoken by Debian TTS engines with phone timings."""

@@ -1,0 +1,130 @@
+"""mbrola voices: espeak-ng writes the .pho (phones, durations, pitch), the mbrola binary renders it.
+
+Phone labels are espeak-ng's own phoneme mnemonics (from the library's phoneme events for the same voice and
+settings); their times are the .pho durations, which mbrola renders exactly, so the alignment is exact.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+import numpy as np
+
+from engine.data import espeak
+from engine.data.wavio import read_wav
+
+MBROLA_DIR = "/usr/share/mbrola"
+
+
+def mbrola_available(database: str) -> bool:
+    """Whether the mbrola binary and the voice database `database` (e.g. "us1") are installed."""
+    return shutil.which("mbrola") is not None and os.path.exists(os.path.join(MBROLA_DIR, database, database))
+
+
+def parse_pho(pho: str) -> list[tuple[str, float]]:
+    """(mbrola phone, duration in ms) for every phone line of a .pho text; comments and blank lines skipped."""
+    phones = []
+    for line in pho.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and not line.startswith(";"):
+            phones.append((fields[0], float(fields[1])))
+    return phones
+
+
+def synthesize(
+    text: str, voice: str, database: str, rate: int, pitch: int, pitch_range: int
+) -> tuple[np.ndarray, int, list[tuple[str, float, float]]]:
+    """Speak one sentence with an mbrola voice.
+
+    Args:
+        text: one sentence.
+        voice: the espeak-ng voice that drives mbrola, e.g. "mb-us1" or "mb-de4-en".
+        database: the mbrola database under /usr/share/mbrola, e.g. "us1", "de4".
+        rate, pitch, pitch_range: espeak-ng prosody settings (words/minute, 0-100, 0-100).
+
+    Returns:
+        (int16 audio, sample rate, [(espeak mnemonic, start_s, end_s), ...]) covering the audio from 0 to its end.
+    """
+    events = espeak.synthesize(text, voice, rate, pitch, pitch_range)
+    pho = espeak.mbrola_pho(text, voice, rate, pitch, pitch_range)
+    with tempfile.TemporaryDirectory() as tmp:
+        pho_path, wav_path = os.path.join(tmp, "x.pho"), os.path.join(tmp, "x.wav")
+        with open(pho_path, "w", encoding="utf-8") as handle:
+            handle.write(pho)
+        # -e: skip a missing diphone instead of aborting the sentence.
+        subprocess.run(
+            ["mbrola", "-e", os.path.join(MBROLA_DIR, database, database), pho_path, wav_path],
+            check=True,
+            capture_output=True,
+        )
+        audio, sample_rate = read_wav(wav_path)
+    segments = align_events_to_pho(events.events, events.sample_rate, parse_pho(pho))
+    duration = len(audio) / sample_rate
+    if segments:
+        label, start, _ = segments[-1]
+        segments[-1] = (label, start, duration)
+    return audio, sample_rate, segments
+
+
+def align_events_to_pho(
+    events: tuple[tuple[str, int], ...], event_rate: int, pho: list[tuple[str, float]]
+) -> list[tuple[str, float, float]]:
+    """Label the .pho timeline with espeak mnemonics.
+
+    Each espeak phoneme becomes 0-3 consecutive .pho lines ("A@" -> "A" "r"; "h" -> nothing in a French
+    voice). The library's event times follow the same durations but not exactly (a fixed start offset,
+    output-chunk rounding, and pauses that depend on library state), so the partition is found by dynamic
+    programming: it minimizes the difference between each event's duration and its lines' summed duration,
+    plus a penalty when a pause event takes a phone line or a phone event takes a pause line.
+
+    Args:
+        events: (mnemonic, start sample) from the library for the same text and settings.
+        event_rate: sample rate of the event positions.
+        pho: (mbrola phone, duration ms) per .pho line.
+
+    Returns:
+        [(mnemonic, start_s, end_s)] on the .pho timeline, contiguous, zero-length phonemes dropped.
+    """
+    if not events or not pho:
+        return []
+    durations = [d for _, d in pho]
+    total = sum(durations)
+    starts = [1000.0 * (sample - events[0][1]) / event_rate for _, sample in events]
+    event_ms = [b - a for a, b in zip(starts, starts[1:] + [max(total, starts[-1])])]
+    event_pause = [name.startswith("_") for name, _ in events]
+    line_pause = [name == "_" for name, _ in pho]
+    n, m, inf = len(events), len(pho), float("inf")
+    cost = [[inf] * (m + 1) for _ in range(n + 1)]
+    back = [[0] * (m + 1) for _ in range(n + 1)]
+    cost[0][0] = 0.0
+    for i in range(1, n + 1):
+        for j in range(m + 1):
+            for k in range(min(3, j) + 1):
+                previous = cost[i - 1][j - k]
+                if previous == inf:
+                    continue
+                lines = range(j - k, j)
+                mismatch = sum(
+                    _CATEGORY_PENALTY_MS for line in lines if line_pause[line] != event_pause[i - 1]
+                )
+                value = previous + abs(event_ms[i - 1] - sum(durations[line] for line in lines)) + mismatch
+                if value < cost[i][j]:
+                    cost[i][j], back[i][j] = value, k
+    bounds = [0.0]
+    for d in durations:
+        bounds.append(bounds[-1] + d / 1000.0)
+    spans: list[tuple[int, int]] = []
+    j = m
+    for i in range(n, 0, -1):
+        k = back[i][j]
+        spans.append((j - k, j))
+        j -= k
+    spans.reverse()
+    return [(name, bounds[a], bounds[b]) for (name, _), (a, b) in zip(events, spans) if b > a]
+
+
+# A pause event taking a phone line (or the reverse) costs as much as a 40 ms timing error.
+_CATEGORY_PENALTY_MS = 40.0

@@ -1,0 +1,107 @@
+"""The corpus speakers: an engine voice held at one rate/pitch setting. Reserved voices speak only the eval split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ENGINES = ("espeak", "mbrola", "flite", "festival")
+# Never in train/valid: evaluation measures how the model copes with voices it never heard.
+RESERVED_VOICES = frozenset(
+    {
+        ("mbrola", "us3"),
+        ("mbrola", "de6"),
+        ("mbrola", "fr4"),
+        ("flite", "awb"),
+        ("flite", "awb_time"),
+        ("festival", "ked_diphone"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """One corpus speaker.
+
+    engine: one of ENGINES. voice: the engine's voice (espeak-ng voice name; mbrola database; flite voice;
+    festival voice). driver: for mbrola, the espeak-ng voice that writes its .pho (e.g. "mb-de4-en").
+    rate: speed relative to the engine's default (1.1 = 10 % faster). pitch: relative base pitch.
+    """
+
+    engine: str
+    voice: str
+    rate: float = 1.0
+    pitch: float = 1.0
+    driver: str = ""
+
+    @property
+    def id(self) -> str:
+        name = self.voice.replace("+", "-")
+        return f"{self.engine}-{name}-r{round(self.rate * 100)}-p{round(self.pitch * 100)}"
+
+    @property
+    def reserved(self) -> bool:
+        return (self.engine, self.voice.split("+")[0]) in RESERVED_VOICES
+
+
+_MBROLA_TRAIN = (
+    ("us1", "mb-us1"),
+    ("us2", "mb-us2"),
+    ("en1", "mb-en1"),
+    ("de4", "mb-de4-en"),
+    ("de5", "mb-de5-en"),
+    ("fr1", "mb-fr1-en"),
+    ("hu1", "mb-hu1-en"),
+    ("nl2", "mb-nl2-en"),
+    ("pl1", "mb-pl1-en"),
+    ("sw1", "mb-sw1-en"),
+    ("sw2", "mb-sw2-en"),
+    ("af1", "mb-af1-en"),
+)
+# Two settings per mbrola voice: a slower, higher one and a faster, lower one.
+_MBROLA_SETTINGS = ((0.92, 1.12), (1.08, 0.88))
+# espeak-ng voices: American and British English with the bundled voice variants, one setting each.
+_ESPEAK_TRAIN = (
+    ("en-us+m1", 1.0, 1.0),
+    ("en-us+m2", 0.9, 0.9),
+    ("en-us+m3", 1.1, 1.0),
+    ("en-us+m4", 1.0, 1.15),
+    ("en-us+m5", 0.95, 0.85),
+    ("en-us+m6", 1.05, 1.1),
+    ("en-us+m7", 1.0, 0.95),
+    ("en-us+f1", 1.0, 1.0),
+    ("en-us+f2", 0.9, 1.1),
+    ("en-us+f3", 1.1, 0.9),
+    ("en-us+f4", 1.0, 1.05),
+    ("en-us+f5", 0.95, 1.0),
+    ("en-us+klatt", 1.0, 1.0),
+    ("en-us+klatt3", 1.05, 0.9),
+    ("en+m3", 1.0, 1.0),
+    ("en+f2", 1.05, 1.05),
+    ("en-us+Annie", 1.0, 1.0),
+    ("en-us+belinda", 0.95, 1.0),
+)
+_FLITE_TRAIN = (
+    ("kal16", 1.0, 1.0),
+    ("kal16", 0.9, 1.2),
+    ("slt", 1.0, 1.0),
+    ("slt", 1.1, 0.9),
+    ("rms", 1.0, 1.0),
+    ("rms", 0.9, 1.0),
+)
+
+TRAIN_SPEAKERS: tuple[Speaker, ...] = (
+    tuple(
+        Speaker("mbrola", db, rate, pitch, driver)
+        for db, driver in _MBROLA_TRAIN
+        for rate, pitch in _MBROLA_SETTINGS
+    )
+    + tuple(Speaker("espeak", voice, rate, pitch) for voice, rate, pitch in _ESPEAK_TRAIN)
+    + tuple(Speaker("flite", voice, rate, pitch) for voice, rate, pitch in _FLITE_TRAIN)
+)
+EVAL_SPEAKERS: tuple[Speaker, ...] = (
+    Speaker("mbrola", "us3", driver="mb-us3"),
+    Speaker("mbrola", "de6", driver="mb-de6-en"),
+    Speaker("mbrola", "fr4", driver="mb-fr4-en"),
+    Speaker("flite", "awb"),
+    Speaker("festival", "ked_diphone"),
+)
