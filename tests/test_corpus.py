@@ -269,3 +269,20 @@ def test_bad_arguments_and_missing_manifest_are_user_errors(tmp_path, capsys):
         load_manifest(str(tmp_path / "nothing"))
     with pytest.raises(UserInputError, match="split"):
         load_manifest(str(tmp_path), split="test")
+
+
+def test_parallel_build_uses_worker_processes(tmp_path):
+    if not flite.flite_available("kal16"):
+        pytest.skip("flite is not installed (apt-get install flite)")
+    speakers = [Speaker("flite", "kal16"), Speaker("flite", "kal16", 1.1, 1.2)]
+    sentences = [Sentence(t, "test", "train") for t in TEXTS]
+    build(
+        BuildConfig(str(tmp_path), hours=1.0, jobs=2, window=2),
+        sentences,
+        speakers,
+        [],
+        log=lambda line: None,
+    )
+    utterances = _check_corpus(str(tmp_path), expected=2 * len(TEXTS))
+    assert {u.speaker for u in utterances} == {s.id for s in speakers}
+    assert (tmp_path / "engine_stderr.log").exists()  # written by the workers, not by this process

@@ -9,10 +9,12 @@ can use the corpus while it grows and an interrupted build loses only the uttera
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.pool
 import os
 import random
 import sys
@@ -147,6 +149,18 @@ def _quiet_worker(log_path: str) -> None:
     os.close(handle)
 
 
+@contextlib.contextmanager
+def _worker_pool(config: BuildConfig) -> Iterator[multiprocessing.pool.Pool | None]:
+    """A pool of forked workers, or None for --jobs 1 (jobs then run in this process: nothing forked)."""
+    if config.jobs == 1:
+        yield None
+        return
+    # fork: workers start at once; the parent never touches libespeak-ng, so no library state is copied.
+    context = multiprocessing.get_context("fork")
+    with context.Pool(config.jobs, _quiet_worker, (os.path.join(config.out, ENGINE_LOG_NAME),)) as pool:
+        yield pool
+
+
 def _run_job_star(args: tuple[Job, str]) -> tuple[Job, dict | None, float, str]:
     return run_job(*args)
 
@@ -166,8 +180,8 @@ def cached_sentences(out: str) -> list[Sentence]:
     return sentences
 
 
-class _Tally:
-    """Running counts for progress lines and corpus.json."""
+class BuildTally:
+    """Running counts of a build: utterances, seconds and speakers per split; synthesis time per engine."""
 
     def __init__(self, entries: Iterable[dict]) -> None:
         self.seconds: Counter[str] = Counter()
@@ -191,7 +205,7 @@ class _Tally:
 
 def _write_summary(
     config: BuildConfig,
-    tally: _Tally,
+    tally: BuildTally,
     sentences: Sequence[Sentence],
     command: str,
     train_speakers: Sequence[Speaker],
@@ -241,7 +255,7 @@ def build(
     eval_speakers: Sequence[Speaker] = EVAL_SPEAKERS,
     command: str = "",
     log: Callable[[str], None] = print,
-) -> _Tally:
+) -> BuildTally:
     """Build or resume a corpus in `config.out`.
 
     Args:
@@ -265,7 +279,7 @@ def build(
         for key, entry in read_entries(config.out).items()
         if os.path.exists(os.path.join(config.out, entry["wav"]))
     }
-    tally = _Tally(entries.values())
+    tally = BuildTally(entries.values())
     log(
         f"[build] {len(sentences)} sentences; resuming with {len(entries)} utterances, "
         f"{tally.train_valid_hours:.2f} h train+valid of {config.hours:.2f} h"
@@ -273,8 +287,7 @@ def build(
     plan = iter(plan_eval(sentences, eval_speakers, config.eval_per_voice))
     train_plan = plan_train(sentences, train_speakers, config.seed)
     start, made, made_train_valid_s, eval_done = time.time(), 0, 0.0, False
-    context = multiprocessing.get_context("fork")
-    with context.Pool(config.jobs, _quiet_worker, (os.path.join(config.out, ENGINE_LOG_NAME),)) as pool:
+    with _worker_pool(config) as pool:
         while True:
             window: list[Job] = []
             while len(window) < config.window * config.jobs:
@@ -292,10 +305,14 @@ def build(
                 break
             # Runs of one speaker per worker: switching an mbrola voice reloads its database.
             window.sort(key=lambda job: job.speaker.id)
+            tasks = [(job, config.out) for job in window]
             chunk = max(1, len(window) // (4 * config.jobs))
-            for job, entry, elapsed, error in pool.imap_unordered(
-                _run_job_star, [(job, config.out) for job in window], chunksize=chunk
-            ):
+            results = (
+                pool.imap_unordered(_run_job_star, tasks, chunksize=chunk)
+                if pool
+                else map(_run_job_star, tasks)
+            )
+            for job, entry, elapsed, error in results:
                 if entry is None:
                     tally.failures += 1
                     log(f"[build] FAILED {job.id} {job.text!r}: {error}")
@@ -319,7 +336,7 @@ def build(
 
 
 def _progress_line(
-    tally: _Tally, total: int, made: int, made_train_valid_s: float, elapsed: float, target_h: float
+    tally: BuildTally, total: int, made: int, made_train_valid_s: float, elapsed: float, target_h: float
 ) -> str:
     """One progress line: corpus size per split, this run's utterances/hour and audio per wall time, ETA."""
     per_hour = made * 3600 / elapsed if elapsed > 0 else 0.0

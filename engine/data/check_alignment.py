@@ -21,8 +21,12 @@ from engine.text.phone_inventory import LONG_PAUSE, SHORT_PAUSE, VOWELS
 _FRAME = 400  # 25 ms at 16 kHz
 
 
-def segment_stats(utterance: Utterance) -> dict[str, list[float]]:
+def segment_stats(utterance: Utterance, shift: float = 0.0) -> dict[str, list[float]]:
     """Per-segment measurements of one utterance: level_db (relative to its loudest frame) and zcr per class.
+
+    Args:
+        utterance: a corpus utterance.
+        shift: seconds added to every phone time (a deliberately wrong alignment, to show the check can fail).
 
     Returns:
         {"pause_db", "vowel_db", "s_zcr", "vowel_zcr", "cover_gap_s"} -> lists of values.
@@ -33,10 +37,10 @@ def segment_stats(utterance: Utterance) -> dict[str, list[float]]:
     peak = max(float(np.sqrt((frames**2).mean(axis=1)).max()), 1.0)
     stats: dict[str, list[float]] = defaultdict(list)
     stats["cover_gap_s"].append(abs(utterance.phones[-1][2] - len(audio) / rate) + utterance.phones[0][1])
-    for symbol, start, end in utterance.phones:
+    for symbol, start, end in ((p, s + shift, e + shift) for p, s, e in utterance.phones):
         # Central half of the segment: boundaries are where neighbours blend.
         a, b = int((start + (end - start) / 4) * rate), int((end - (end - start) / 4) * rate)
-        piece = x[a:b]
+        piece = x[max(a, 0) : max(b, 0)]
         if len(piece) < 80:
             continue
         level = 20 * np.log10(max(float(np.sqrt((piece**2).mean())), 1e-3) / peak)
@@ -55,6 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus")
     parser.add_argument("--per-engine", type=int, default=40)
+    parser.add_argument("--shift", type=float, default=0.0, help="shift all phone times (s): a control")
     args = parser.parse_args()
     by_engine: dict[str, list[Utterance]] = defaultdict(list)
     for utterance in load_manifest(args.corpus):
@@ -64,7 +69,7 @@ def main() -> None:
         merged: dict[str, list[float]] = defaultdict(list)
         contiguous = all(all(abs(p[2] - q[1]) < 1e-4 for p, q in zip(u.phones, u.phones[1:])) for u in sample)
         for utterance in sample:
-            for key, values in segment_stats(utterance).items():
+            for key, values in segment_stats(utterance, args.shift).items():
                 merged[key].extend(values)
         pause = np.array(merged["pause_db"])
         print(
