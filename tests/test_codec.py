@@ -40,7 +40,7 @@ def tiny_codec(tmp_path_factory) -> GroupRVQCodec:
         world=WorldConfig(n_envelope=24),
         groups=(
             GroupSpec("pitch", ("log_f0", "voiced"), (32,)),
-            GroupSpec("spectrum", ("envelope", "aperiodicity"), (64, 32, 32, 32)),
+            GroupSpec("spectrum", ("energy", "envelope", "aperiodicity"), (64, 32, 32, 32)),
         ),
         kmeans_iters=8,
     )

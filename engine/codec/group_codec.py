@@ -19,11 +19,13 @@ import numpy as np
 import torch
 
 from engine.codec.base import check_codes, resolve_levels
+from engine.codec.refiner import ContextRefiner, RefinerConfig
 from engine.codec.rvq import ResidualKMeansVQ
 from engine.codec.world_features import WorldConfig, WorldFrames, analyze, synthesize
 from engine.errors import UserInputError
 
-FEATURE_NAMES = ("log_f0", "voiced", "envelope", "aperiodicity")
+# "energy" is the envelope's c0 (mean log level), kept apart so a group can code loudness with pitch.
+FEATURE_NAMES = ("log_f0", "voiced", "energy", "envelope", "aperiodicity")
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,9 @@ class GroupCodecConfig:
     world: WorldConfig = field(default_factory=WorldConfig)
     groups: tuple[GroupSpec, ...] = (
         GroupSpec("pitch", ("log_f0", "voiced"), (256,)),
-        GroupSpec("spectrum", ("envelope", "aperiodicity"), (4096, 1024, 1024, 1024, 1024, 1024, 1024)),
+        GroupSpec(
+            "spectrum", ("energy", "envelope", "aperiodicity"), (4096, 1024, 1024, 1024, 1024, 1024, 1024)
+        ),
     )
     # k-means distance weights, in units of each feature's spread on the training data.
     voiced_weight: float = 3.0
@@ -82,7 +86,7 @@ class FeatureLayout:
     def __init__(self, cfg: GroupCodecConfig, mean: np.ndarray, scale: np.ndarray):
         self.cfg = cfg
         n_env, n_ap = cfg.world.n_envelope, cfg.world.n_aperiodicity
-        sizes = {"log_f0": 1, "voiced": 1, "envelope": n_env, "aperiodicity": n_ap}
+        sizes = {"log_f0": 1, "voiced": 1, "energy": 1, "envelope": n_env - 1, "aperiodicity": n_ap}
         self.slices: dict[str, slice] = {}
         start = 0
         for name in FEATURE_NAMES:
@@ -98,7 +102,7 @@ class FeatureLayout:
             [
                 frames.log_f0[:, None],
                 frames.voiced[:, None].astype(np.float32),
-                frames.envelope,
+                frames.envelope,  # c0 first: the energy column, then the envelope's shape
                 frames.aperiodicity,
             ],
             axis=1,
@@ -109,7 +113,7 @@ class FeatureLayout:
         return WorldFrames(
             log_f0=x[:, s["log_f0"]][:, 0],
             voiced=x[:, s["voiced"]][:, 0] > 0.5,
-            envelope=np.ascontiguousarray(x[:, s["envelope"]]),
+            envelope=np.ascontiguousarray(np.concatenate([x[:, s["energy"]], x[:, s["envelope"]]], axis=1)),
             aperiodicity=np.ascontiguousarray(x[:, s["aperiodicity"]]),
         )
 
@@ -129,11 +133,11 @@ class FeatureLayout:
         # One scale for the whole cepstrum keeps Euclidean distance a log-spectral (MCD-like) distance;
         # per-dimension standardizing would inflate the high orders that matter least.
         env = s["envelope"]
-        env_scale = 1.0 / np.sqrt(raw[:, env][:, 1:].var(0).mean() + 1e-8)
-        lift = np.ones(cfg.world.n_envelope)
-        lift[0] = cfg.energy_weight
-        lift[1 : cfg.low_orders + 1] = cfg.low_order_weight
+        env_scale = 1.0 / np.sqrt(raw[:, env].var(0).mean() + 1e-8)
+        lift = np.ones(cfg.world.n_envelope - 1)
+        lift[: cfg.low_orders] = cfg.low_order_weight
         scale[env] = env_scale * lift
+        scale[s["energy"]] = env_scale * cfg.energy_weight
         scale[s["aperiodicity"]] = cfg.aperiodicity_weight / std[s["aperiodicity"]]
         return cls(cfg, mean, scale)
 
@@ -173,8 +177,10 @@ class GroupRVQCodec:
         layout: FeatureLayout,
         quantizers: list[ResidualKMeansVQ],
         metadata: dict | None = None,
+        refiner: ContextRefiner | None = None,
     ):
         self.cfg = cfg
+        self.refiner = refiner
         self.layout = layout
         self.quantizers = quantizers
         self.metadata = metadata or {}
@@ -203,13 +209,22 @@ class GroupRVQCodec:
             codes[list(idx)] = vq.encode(z[:, cols])
         return codes
 
+    def dequantize_normalized(self, codes: torch.Tensor, counts: Sequence[int]) -> torch.Tensor:
+        """Normalized vectors [T, dim] summed from counts[g] levels of group g (before any refiner)."""
+        z = torch.zeros(codes.shape[1], self.layout.dim)
+        for vq, cols, idx, n in zip(self.quantizers, self._columns, self.groups, counts):
+            z[:, cols] = vq.decode(codes[list(idx)], n)
+        return z
+
+    @torch.no_grad()
     def dequantize(self, codes: torch.Tensor, levels: Sequence[int] | None = None) -> np.ndarray:
         """Raw feature vectors [T, dim] from codes, using levels[g] levels of group g."""
         codes = check_codes(codes, self.codebook_sizes)
         counts = resolve_levels(self.groups, levels)
-        z = torch.zeros(codes.shape[1], self.layout.dim)
-        for vq, cols, idx, n in zip(self.quantizers, self._columns, self.groups, counts):
-            z[:, cols] = vq.decode(codes[list(idx)], n)
+        z = self.dequantize_normalized(codes, counts)
+        if self.refiner is not None and len(z):
+            depth = torch.tensor([[n / len(g) for n, g in zip(counts, self.groups)]])
+            z = self.refiner(z[None], depth)[0]
         return self.layout.denormalize(z.numpy())
 
     # --- the Codec protocol ---------------------------------------------------------------------
@@ -263,6 +278,8 @@ class GroupRVQCodec:
             "codebooks": [list(q.codebooks) for q in self.quantizers],
             "metadata": self.metadata,
         }
+        if self.refiner is not None:
+            state["refiner"] = {"config": asdict(self.refiner.cfg), "state": self.refiner.state_dict()}
         torch.save(state, out / "codec.pt")
         (out / "config.json").write_text(json.dumps(asdict(self.cfg), indent=2) + "\n")
         (out / "metadata.json").write_text(json.dumps(self.metadata, indent=2) + "\n")
@@ -279,4 +296,10 @@ class GroupRVQCodec:
         cfg = GroupCodecConfig.from_dict(state["config"])
         layout = FeatureLayout(cfg, state["mean"].numpy(), state["scale"].numpy())
         quantizers = [ResidualKMeansVQ([cb.float() for cb in books]) for books in state["codebooks"]]
-        return cls(cfg, layout, quantizers, state.get("metadata", {}))
+        refiner = None
+        if "refiner" in state:
+            rcfg = RefinerConfig(**state["refiner"]["config"])
+            refiner = ContextRefiner(layout.dim, len(cfg.groups), rcfg)
+            refiner.load_state_dict(state["refiner"]["state"])
+            refiner.eval()
+        return cls(cfg, layout, quantizers, state.get("metadata", {}), refiner)

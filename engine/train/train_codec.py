@@ -21,11 +21,10 @@ import numpy as np
 import torch
 
 from engine.codec.group_codec import FeatureLayout, GroupCodecConfig, GroupRVQCodec, GroupSpec
+from engine.codec.refiner import ContextRefiner, RefinerConfig, train_refiner
 from engine.codec.rvq import ResidualKMeansVQ, kmeans, nearest
 from engine.codec.world_features import WorldConfig, analyze
 from engine.errors import UserInputError
-
-SHARD_SIZE = 200  # utterances per feature shard: the unit of resumption for analysis
 
 
 class Log:
@@ -58,41 +57,32 @@ def read_wav(path: str, sample_rate: int) -> np.ndarray:
     return x
 
 
-def _analyze_file(args: tuple[str, WorldConfig]) -> np.ndarray:
-    path, world = args
-    return FeatureLayout.flatten(analyze(read_wav(path, world.sample_rate), world))
+def _analyze_to_cache(args: tuple[str, str, WorldConfig]) -> None:
+    path, cache, world = args
+    feats = FeatureLayout.flatten(analyze(read_wav(path, world.sample_rate), world))
+    tmp = cache[: -len(".npy")] + ".tmp.npy"
+    np.save(tmp, feats)
+    Path(tmp).rename(cache)  # atomic: an interrupted run never leaves a torn cache file
 
 
-def extract_features(paths: list[str], world: WorldConfig, work: Path, jobs: int, log: Log) -> np.ndarray:
-    """WORLD feature vectors of all files, [N_frames, dim], cached in shards under work/."""
-    key = hashlib.sha1(json.dumps([asdict(world), paths]).encode()).hexdigest()[:10]
-    shard_dir = work / f"features_{key}"
-    shard_dir.mkdir(parents=True, exist_ok=True)
-    shards = []
-    n_shards = (len(paths) + SHARD_SIZE - 1) // SHARD_SIZE
+def extract_features(utts: list, world: WorldConfig, work: Path, jobs: int, log: Log) -> np.ndarray:
+    """WORLD feature vectors of all utterances, [N_frames, dim], utterances concatenated.
+
+    Each utterance's features are cached under work/ by id, so a rerun (or a grown corpus) only analyses
+    what is new.
+    """
+    key = hashlib.sha1(json.dumps(asdict(world)).encode()).hexdigest()[:10]
+    cache_dir = work / f"features_{key}"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    caches = [str(cache_dir / f"{u.id}.npy") for u in utts]
+    todo = [(u.wav_path, c, world) for u, c in zip(utts, caches) if not Path(c).exists()]
+    log(f"features: {len(utts) - len(todo)} cached, {len(todo)} to analyse")
     t0 = time.time()
-    with Pool(jobs) if jobs > 1 else _NoPool() as pool:
-        for i in range(n_shards):
-            f = shard_dir / f"{i:05d}.npy"
-            if not f.exists():
-                chunk = paths[i * SHARD_SIZE : (i + 1) * SHARD_SIZE]
-                feats = pool.map(_analyze_file, [(p, world) for p in chunk])
-                np.save(f.with_suffix(".tmp.npy"), np.concatenate(feats))
-                f.with_suffix(".tmp.npy").rename(f)
-                log(f"features: shard {i + 1}/{n_shards} done ({time.time() - t0:.0f} s)")
-            shards.append(np.load(f))
-    return np.concatenate(shards)
-
-
-class _NoPool:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def map(self, fn, items):
-        return [fn(x) for x in items]
+    with Pool(jobs) as pool:
+        for i, _ in enumerate(pool.imap_unordered(_analyze_to_cache, todo, chunksize=4)):
+            if (i + 1) % 500 == 0:
+                log(f"features: {i + 1}/{len(todo)} analysed ({time.time() - t0:.0f} s)")
+    return np.concatenate([np.load(c) for c in caches])
 
 
 def fit_codec(cfg: GroupCodecConfig, raw: np.ndarray, work: Path, log: Log) -> GroupRVQCodec:
@@ -127,20 +117,52 @@ def fit_codec(cfg: GroupCodecConfig, raw: np.ndarray, work: Path, log: Log) -> G
     return GroupRVQCodec(cfg, layout, quantizers)
 
 
+def fit_refiner(
+    codec: GroupRVQCodec, raw: np.ndarray, rcfg: RefinerConfig, work: Path, log: Log
+) -> ContextRefiner:
+    """Train (or reuse from work/) the context refiner on the training frames."""
+    key = hashlib.sha1(json.dumps([asdict(codec.cfg), asdict(rcfg), len(raw)]).encode()).hexdigest()[:10]
+    f = work / f"refiner_{key}.pt"
+    model = ContextRefiner(codec.layout.dim, len(codec.groups), rcfg)
+    if f.exists():
+        model.load_state_dict(torch.load(f, weights_only=True))
+        log(f"refiner: reused {f.name}")
+        return model.eval()
+    z = torch.from_numpy(codec.layout.normalize(raw).astype(np.float32))
+    codes = codec.quantize_features(raw)
+    t0 = time.time()
+    model = train_refiner(codec, z, codes, rcfg, log=log)
+    torch.save(model.state_dict(), f)
+    log(f"refiner: {rcfg.steps} steps in {time.time() - t0:.0f} s")
+    return model
+
+
 def build_config(args: argparse.Namespace) -> GroupCodecConfig:
     """The codec config from the command line."""
     world = WorldConfig(n_envelope=args.n_envelope)
     if args.plain:
         groups = (
             GroupSpec(
-                "joint", ("log_f0", "voiced", "envelope", "aperiodicity"), (args.plain_size,) * args.levels
+                "joint",
+                ("log_f0", "voiced", "energy", "envelope", "aperiodicity"),
+                (args.plain_size,) * args.levels,
             ),
         )
     else:
         spec_sizes = (args.first_codes,) + (args.residual_codes,) * (args.levels - 1)
+        # Loudness (c0) goes with pitch ("prosody") or with the spectral shape.
+        with_pitch = args.energy_with_pitch
         groups = (
-            GroupSpec("pitch", ("log_f0", "voiced"), (args.pitch_codes,)),
-            GroupSpec("spectrum", ("envelope", "aperiodicity"), spec_sizes),
+            GroupSpec(
+                "prosody" if with_pitch else "pitch",
+                ("log_f0", "voiced", "energy") if with_pitch else ("log_f0", "voiced"),
+                (args.pitch_codes,),
+            ),
+            GroupSpec(
+                "spectrum",
+                ("envelope", "aperiodicity") if with_pitch else ("energy", "envelope", "aperiodicity"),
+                spec_sizes,
+            ),
         )
     return replace(
         GroupCodecConfig(),
@@ -170,11 +192,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--first-codes", type=int, default=4096, help="codes of the spectrum group's first level")
     p.add_argument("--residual-codes", type=int, default=1024)
     p.add_argument("--levels", type=int, default=7, help="levels of the spectrum group (or of the plain RVQ)")
+    p.add_argument("--energy-with-pitch", action="store_true", help="code loudness in the pitch group")
     p.add_argument("--plain", action="store_true", help="one joint RVQ instead of groups")
     p.add_argument("--plain-size", type=int, default=1024)
     p.add_argument("--low-order-weight", type=float, default=GroupCodecConfig.low_order_weight)
     p.add_argument("--energy-weight", type=float, default=GroupCodecConfig.energy_weight)
     p.add_argument("--iters", type=int, default=20, help="k-means iterations per level")
+    p.add_argument(
+        "--refiner-steps", type=int, default=3000, help="training steps of the context refiner (0: none)"
+    )
     p.add_argument("--no-bench", action="store_true", help="skip measuring the codec on the eval split")
     args = p.parse_args(argv)
 
@@ -210,9 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     log(f"data: {len(utts)} utterances, {hours:.2f} h, {len(speakers)} speakers")
 
     cfg = build_config(args)
-    raw = extract_features([u.wav_path for u in utts], cfg.world, work, args.jobs, log)
+    raw = extract_features(utts, cfg.world, work, args.jobs, log)
     log(f"features: {raw.shape[0]} frames x {raw.shape[1]} dims")
     codec = fit_codec(cfg, raw, work, log)
+    if args.refiner_steps > 0:
+        codec.refiner = fit_refiner(codec, raw, RefinerConfig(steps=args.refiner_steps), work, log)
     codec.metadata = {
         "command": command,
         "data": {
@@ -223,7 +251,11 @@ def main(argv: list[str] | None = None) -> int:
             "frames": int(raw.shape[0]),
             "speakers": speakers,
         },
-        "iterations": {"kmeans_iters_per_level": cfg.kmeans_iters, "levels": list(codec.codebook_sizes)},
+        "iterations": {
+            "kmeans_iters_per_level": cfg.kmeans_iters,
+            "levels": list(codec.codebook_sizes),
+            "refiner_steps": args.refiner_steps,
+        },
         "train_seconds": round(time.time() - t_start, 1),
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "bitrate_bps": codec_bitrate(codec),

@@ -1,0 +1,304 @@
+"""Codec benchmark on the reserved evaluation voices: quality by number of levels, bitrate, speed, entropy.
+
+For 1, 2, 4 ... all levels (per group): mel-cepstral distortion and F0 error of the resynthesis against
+the original recording, Whisper tiny.en word error rate, resemblyzer speaker similarity; the same for the
+unquantized WORLD resynthesis (the ceiling) and the original; encode/decode real-time factor; the
+entropy of each level's tokens on the corpus. `python -m bench.codec [--corpus DIR] [--codec DIR]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import scipy.fft
+import torch
+
+from engine.codec.base import load_codec
+from engine.codec.group_codec import GroupRVQCodec
+from engine.codec.world_features import synthesize
+from engine.errors import UserInputError
+
+TARGETS = {"full_wer_ratio": 1.10, "full_similarity": 0.90, "first_wer_ratio": 1.5, "rtf": 0.05}
+
+
+def mel_cepstra(x: np.ndarray, sample_rate: int, n: int = 25) -> tuple[np.ndarray, np.ndarray]:
+    """Mel-cepstra [n, frames] (DCT of log mel power, 5 ms hop) and each frame's peak log mel power."""
+    import librosa
+
+    mel = librosa.feature.melspectrogram(
+        y=x.astype(np.float32), sr=sample_rate, n_fft=1024, hop_length=80, win_length=400, n_mels=40
+    )
+    log_mel = np.log(np.maximum(mel, 1e-10))
+    return scipy.fft.dct(log_mel, axis=0, norm="ortho")[:n], log_mel.max(0)
+
+
+def mel_cepstral_distortion(reference: np.ndarray, degraded: np.ndarray, sample_rate: int) -> float:
+    """MCD in dB (c1..c24) over the speech frames of the reference (within 12 nepers of its loudest)."""
+    a, level = mel_cepstra(reference, sample_rate)
+    b, _ = mel_cepstra(degraded, sample_rate)
+    t = min(a.shape[1], b.shape[1])
+    a, b, level = a[:, :t], b[:, :t], level[:t]
+    speech = level > level.max() - 12
+    dist = np.sqrt(2 * ((a[1:, speech] - b[1:, speech]) ** 2).sum(0))
+    return float(10 / math.log(10) * dist.mean())
+
+
+def f0_error_cents(reference: np.ndarray, decoded: np.ndarray, codec: GroupRVQCodec) -> float:
+    """Mean |log-F0 error| in cents over frames voiced in both feature tracks."""
+    s = codec.layout.slices
+    voiced = (reference[:, s["voiced"]][:, 0] > 0.5) & (decoded[:, s["voiced"]][:, 0] > 0.5)
+    if not voiced.any():
+        return float("nan")
+    diff = reference[voiced, s["log_f0"]][:, 0] - decoded[voiced, s["log_f0"]][:, 0]
+    return float(np.mean(np.abs(diff)) * 1200 / math.log(2))
+
+
+def level_settings(codec: GroupRVQCodec) -> list[tuple[int, ...]]:
+    """Per-group level counts 1, 2, 4 ... up to each group's depth, ending with all levels."""
+    depth = max(len(g) for g in codec.groups)
+    counts = sorted({min(2**i, depth) for i in range(int(math.log2(depth)) + 2)} | {depth})
+    return [tuple(min(n, len(g)) for g in codec.groups) for n in counts]
+
+
+def token_entropy(codec: GroupRVQCodec, samples: list[np.ndarray]) -> list[float]:
+    """Unigram entropy in bits of each level's tokens over the given utterances."""
+    codes = torch.cat([codec.encode(x) for x in samples], dim=1)
+    out = []
+    for q, k in enumerate(codec.codebook_sizes):
+        p = torch.bincount(codes[q], minlength=k).double()
+        p = p[p > 0] / p.sum()
+        out.append(float(-(p * p.log2()).sum()))
+    return out
+
+
+def _eval_utterances(corpus: str, per_voice: int | None) -> list:
+    from engine.data.manifest import load_manifest
+
+    utts = load_manifest(corpus, "eval")
+    if not utts:
+        raise UserInputError(f"The corpus at {corpus} has no eval utterances; build it with its eval split.")
+    by_voice: dict[str, list] = defaultdict(list)
+    for u in sorted(utts, key=lambda u: u.id):
+        by_voice[f"{u.engine}/{u.voice}"].append(u)
+    return [u for v in sorted(by_voice) for u in by_voice[v][:per_voice]]
+
+
+def measure(
+    codec: GroupRVQCodec,
+    corpus: str,
+    per_voice: int | None = 10,
+    entropy_utterances: int = 300,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """All figures of the codec on the corpus's eval split (reserved voices).
+
+    Args:
+        codec: the WORLD group-RVQ codec to measure.
+        corpus: corpus directory (manifest.jsonl with an eval split; a valid split for entropy if present).
+        per_voice: eval utterances per voice (None: all).
+        entropy_utterances: utterances of the valid (else train) split for token entropy.
+        log: progress sink.
+
+    Returns:
+        A JSON-ready dict: per setting (original, unquantized, levels ...) MCD, F0 error, WER, similarity,
+        per voice WER; bitrate; RTF; entropy per level; targets and whether each is met.
+    """
+    from engine.data.manifest import load_manifest
+    from engine.eval.similarity import SpeakerEncoder
+    from engine.eval.wer import Transcriber, speech_wer
+    from engine.train.train_codec import read_wav
+
+    sr = codec.sample_rate
+    utts = _eval_utterances(corpus, per_voice)
+    voices = [f"{u.engine}/{u.voice}" for u in utts]
+    audio = [read_wav(u.wav_path, sr) for u in utts]
+    texts = [u.text for u in utts]
+    seconds = sum(len(x) for x in audio) / sr
+    log(f"bench: {len(utts)} eval utterances ({seconds:.0f} s) from {len(set(voices))} voices")
+
+    # Speed first, on the whole set: analysis + quantization, and synthesis from all levels.
+    torch.set_num_threads(2)
+    t0 = time.perf_counter()
+    raws = [codec.features(x) for x in audio]
+    codes = [codec.quantize_features(r) for r in raws]
+    t_enc = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for c in codes:
+        codec.decode(c)
+    t_dec = time.perf_counter() - t0
+
+    transcriber, speaker = Transcriber(), SpeakerEncoder()
+    settings: list[tuple[str, tuple[int, ...] | None]] = [("original", None), ("unquantized", None)]
+    settings += [("levels " + "+".join(map(str, s)), s) for s in level_settings(codec)]
+    rows = {}
+    for name, levels in settings:
+        t0 = time.perf_counter()
+        if name == "original":
+            outs, decoded = audio, raws
+        elif name == "unquantized":
+            decoded = raws
+            outs = [synthesize(codec.layout.unflatten(r), codec.cfg.world) for r in raws]
+        else:
+            decoded = [codec.dequantize(c, levels) for c in codes]
+            outs = [synthesize(codec.layout.unflatten(d), codec.cfg.world) for d in decoded]
+        result = speech_wer(outs, sr, texts, transcriber)
+        per_voice_wer = {}
+        for v in sorted(set(voices)):
+            idx = [i for i, vv in enumerate(voices) if vv == v]
+            words = [len(texts[i].split()) for i in idx]
+            per_voice_wer[v] = float(np.average([result.per_utterance[i] for i in idx], weights=words))
+        row = {"wer": result.wer, "wer_by_voice": per_voice_wer}
+        if name != "original":
+            row["mcd_db"] = float(np.mean([mel_cepstral_distortion(a, y, sr) for a, y in zip(audio, outs)]))
+            row["f0_error_cents"] = float(
+                np.nanmean([f0_error_cents(r, d, codec) for r, d in zip(raws, decoded)])
+            )
+            row["similarity"] = float(
+                np.mean([speaker.similarity(a, sr, y, sr) for a, y in zip(audio, outs)])
+            )
+        if levels is not None:
+            bits = sum(
+                math.log2(codec.codebook_sizes[q]) for g, n in zip(codec.groups, levels) for q in g[:n]
+            )
+            row["levels"], row["bitrate_bps"] = list(levels), codec.frame_rate * bits
+        rows[name] = row
+        log(
+            f"bench: {name}: "
+            + ", ".join(f"{k} {v:.3f}" for k, v in row.items() if isinstance(v, float))
+            + f" ({time.perf_counter() - t0:.0f} s)"
+        )
+
+    split = "valid" if load_manifest(corpus, "valid") else "train"
+    ent_utts = sorted(load_manifest(corpus, split), key=lambda u: u.id)
+    step = max(1, len(ent_utts) // entropy_utterances)
+    entropy = token_entropy(codec, [read_wav(u.wav_path, sr) for u in ent_utts[::step][:entropy_utterances]])
+    log("bench: entropy per level " + " ".join(f"{e:.2f}" for e in entropy))
+
+    names = [n for n, _ in settings]
+    first, full = rows[names[2]], rows[names[-1]]
+    orig_wer = max(rows["original"]["wer"], 1e-9)
+    rtf = (t_enc + t_dec) / seconds
+    checks = {
+        "full_wer_ratio": (full["wer"] / orig_wer, full["wer"] / orig_wer <= TARGETS["full_wer_ratio"]),
+        "full_similarity": (full["similarity"], full["similarity"] >= TARGETS["full_similarity"]),
+        "first_wer_ratio": (first["wer"] / orig_wer, first["wer"] / orig_wer <= TARGETS["first_wer_ratio"]),
+        "rtf": (rtf, rtf <= TARGETS["rtf"]),
+    }
+    return {
+        "eval": {"utterances": len(utts), "seconds": round(seconds, 1), "voices": sorted(set(voices))},
+        "settings": rows,
+        "rtf": {"encode": t_enc / seconds, "decode": t_dec / seconds, "total": rtf},
+        "entropy_bits": {
+            "split": split,
+            "utterances": len(ent_utts[::step][:entropy_utterances]),
+            "per_level": entropy,
+            "max_bits": [math.log2(k) for k in codec.codebook_sizes],
+        },
+        "targets": {k: {"value": v, "target": TARGETS[k], "met": bool(ok)} for k, (v, ok) in checks.items()},
+    }
+
+
+def sections(figures: dict, codec: GroupRVQCodec) -> list:
+    """RESULTS.md sections (bench.report) of the figures from `measure`."""
+    from bench.report import Section, Table
+
+    rows = []
+    for name, r in figures["settings"].items():
+        rows.append(
+            (
+                name,
+                r.get("bitrate_bps"),
+                r.get("mcd_db"),
+                r.get("f0_error_cents"),
+                r["wer"],
+                r.get("similarity"),
+            )
+        )
+    quality = Table(
+        columns=("setting", "bitrate (bps)", "MCD (dB)", "F0 error (cents)", "WER", "similarity"),
+        rows=tuple(rows),
+        caption="Resynthesis against the original recording, reserved voices. "
+        "'levels a+b' = a levels of the pitch group, b of the spectrum group.",
+    )
+    voice_names = figures["eval"]["voices"]
+    by_voice = Table(
+        columns=("setting", *voice_names),
+        rows=tuple((n, *[r["wer_by_voice"][v] for v in voice_names]) for n, r in figures["settings"].items()),
+        caption="WER by voice.",
+    )
+    level_names = [
+        f"{q}: {gi}/{depth} ({codec.codebook_sizes[q]})"
+        for gi, g in enumerate(codec.groups)
+        for depth, q in enumerate(g)
+    ]
+    ent = figures["entropy_bits"]
+    order = sorted(range(codec.n_q))
+    entropy = Table(
+        columns=("level: group/depth (codes)", "entropy (bits)", "max (bits)"),
+        rows=tuple(
+            (next(n for n in level_names if n.startswith(f"{q}:")), ent["per_level"][q], ent["max_bits"][q])
+            for q in order
+        ),
+        caption=f"Unigram token entropy on {ent['utterances']} utterances of the {ent['split']} split.",
+    )
+    t = figures["targets"]
+    targets = Table(
+        columns=("target", "value", "bound", "met"),
+        rows=tuple((k, v["value"], v["target"], "yes" if v["met"] else "no") for k, v in t.items()),
+        caption="Issue targets (WER ratios against the original recording; RTF = encode+decode time / audio).",
+    )
+    rtf = figures["rtf"]
+    text = (
+        f"{figures['eval']['utterances']} eval utterances ({figures['eval']['seconds']} s) of the reserved "
+        f"voices. Encode RTF {rtf['encode']:.4f}, decode RTF {rtf['decode']:.4f}, "
+        f"total {rtf['total']:.4f} (2 threads, shared machine)."
+    )
+    return [Section(title="Codec", text=text, items=(quality, by_voice, entropy, targets))]
+
+
+def run(out_dir: Path, corpus: str | None = None, codec_dir: str | None = None) -> list:
+    """Measure the shipped codec (or codec_dir) on its training corpus's eval split (or `corpus`).
+
+    Args:
+        out_dir: results directory (figures.json written there).
+        corpus: corpus directory; default: the one named in the codec's metadata.
+        codec_dir: codec to measure; default assets/codec.
+
+    Returns:
+        bench.report Sections.
+    """
+    import json
+
+    codec = load_codec(codec_dir)
+    if corpus is None:
+        manifest = codec.metadata.get("data", {}).get("manifest")
+        if not manifest:
+            raise UserInputError("The codec's metadata names no corpus; pass --corpus DIR.")
+        corpus = str(Path(manifest).parent)
+    figures = measure(codec, corpus)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "codec_figures.json").write_text(json.dumps(figures, indent=2) + "\n")
+    return sections(figures, codec)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from bench.report import section_markdown
+
+    p = argparse.ArgumentParser(prog="python -m bench.codec", description=__doc__)
+    p.add_argument("--corpus", default=None, help="corpus directory (default: the codec's training corpus)")
+    p.add_argument("--codec", default=None, help="codec directory (default: assets/codec)")
+    p.add_argument("--out", default="bench/results", help="where codec_figures.json goes")
+    args = p.parse_args(argv)
+    for section in run(Path(args.out), args.corpus, args.codec):
+        print(section_markdown(section, Path(args.out)))
+
+
+if __name__ == "__main__":
+    main()
