@@ -25,6 +25,7 @@ import torch
 from bench.report import Section, Table, section_markdown
 from engine.audio import load_voice_prompt
 from engine.data.manifest import Utterance, load_manifest
+from engine.data.wavio import read_wav
 from engine.errors import UserInputError
 from engine.semantic.duration_data import DurationExample, PromptRates, measure_rates, utterance_to_example
 from engine.semantic.duration_eval import (
@@ -37,8 +38,8 @@ from engine.semantic.duration_eval import (
 from engine.semantic.duration_model import seconds_to_frames
 from engine.semantic.speaking_rate import SpeakingRate
 from engine.semantic.t2s import TextToSemantic
-from engine.semantic.tokens import alignment_frames
-from engine.text.phone_inventory import LONG_PAUSE, SHORT_PAUSE
+from engine.semantic.tokens import PhoneTokenizer, alignment_frames
+from engine.text.phone_inventory import LONG_PAUSE, PHONE_SET, SHORT_PAUSE
 
 DEFAULT_CORPUS = os.environ.get("CORPUS_DIR", "/work/corpus")
 TIMING_TURNS = 50
@@ -77,7 +78,7 @@ def _frame_mae_ms(examples: Sequence[DurationExample], predicted: Sequence[np.nd
     for example, seconds in zip(examples, predicted):
         bounds = np.cumsum((0.0,) + example.seconds)
         _, reference = alignment_frames(
-            [(p, a, b) for p, a, b in zip(example.phones, bounds[:-1], bounds[1:])], int(round(bounds[-1] * 50))
+            [(p, a, b) for p, a, b in zip(example.phones, bounds[:-1], bounds[1:])], round(bounds[-1] * 50)
         )
         frames = seconds_to_frames(seconds)
         errors.append(np.abs(frames - np.asarray(reference[: len(frames)])))
@@ -136,6 +137,53 @@ def time_per_turn(t2s: TextToSemantic, texts: Sequence[str], prompt_wav: str) ->
     }
 
 
+def _log_mel(audio: np.ndarray, n_frames: int, n_mels: int = 40) -> np.ndarray:
+    """Log-mel frames of 16 kHz int16 audio at 50 Hz (frame i centred at its 20 ms slot), utterance mean removed."""
+    n_fft = 640
+    edges = 700.0 * (10 ** (np.linspace(*(2595 * np.log10(1 + np.array([50.0, 7600.0]) / 700)), n_mels + 2) / 2595) - 1)
+    freqs = np.fft.rfftfreq(n_fft, 1 / 16000)
+    bank = np.stack([
+        np.clip(np.minimum((freqs - lo) / (mid - lo), (hi - freqs) / (hi - mid)), 0, None)
+        for lo, mid, hi in zip(edges[:-2], edges[1:-1], edges[2:])
+    ])
+    padded = np.pad(audio.astype(np.float64) / 32768.0, (160, n_fft))
+    index = np.minimum(np.arange(n_fft)[None] + 320 * np.arange(n_frames)[:, None], len(padded) - 1)
+    power = np.abs(np.fft.rfft(padded[index] * np.hanning(n_fft), axis=1)) ** 2
+    features = np.log(power @ bank.T + 1e-8)
+    return features - features.mean(axis=0)  # per-utterance mean: the voice's colour is not what tokens say
+
+
+def position_bucket_r2(
+    train: Sequence[Utterance], test: Sequence[Utterance], positions: Sequence[int] = (1, 2, 3, 4)
+) -> dict[int, float]:
+    """How much of the acoustic frames the tokens explain, with 1..4 position buckets per phone.
+
+    A lookup table (mean log-mel frame per token, fitted on `train`) predicts every frame of `test`; the figure
+    is the explained variance. It decides whether position-in-phone is worth a larger token vocabulary.
+    """
+    def load(utterances: Sequence[Utterance]) -> list[tuple[Utterance, np.ndarray]]:
+        return [(u, _log_mel(read_wav(u.wav_path)[0], round(u.duration * 50))) for u in utterances]
+
+    fitted, scored = load(train), load(test)
+    r2 = {}
+    for count in positions:
+        tokenizer = PhoneTokenizer(count)
+        sums = np.zeros((tokenizer.vocab_size, fitted[0][1].shape[1]))
+        counts = np.zeros(tokenizer.vocab_size)
+        for utterance, features in fitted:
+            tokens = tokenizer.from_alignment(utterance.phones, len(features)).numpy()
+            np.add.at(sums, tokens, features)
+            np.add.at(counts, tokens, 1)
+        means = sums / np.maximum(counts, 1)[:, None]
+        error = total = 0.0
+        for utterance, features in scored:
+            tokens = tokenizer.from_alignment(utterance.phones, len(features)).numpy()
+            error += float(((features - means[tokens]) ** 2).sum())
+            total += float((features**2).sum())
+        r2[count] = 1.0 - error / total
+    return r2
+
+
 def measure(corpus: str = DEFAULT_CORPUS) -> dict:
     """All figures of this benchmark, as a dict (see `run` for their meaning)."""
     t2s = TextToSemantic()
@@ -182,6 +230,7 @@ def measure(corpus: str = DEFAULT_CORPUS) -> dict:
         },
         "rate_estimator": {"eval": rate_correlation(eval_utts, rates), "train": rate_correlation(sample, rates)},
         "timing": time_per_turn(t2s, turns, eval_utts[0].wav_path),
+        "position_bucket_r2": position_bucket_r2(train_utts[:: max(1, len(train_utts) // 1000)], eval_utts),
     }
 
 
@@ -213,14 +262,19 @@ def sections(figures: dict) -> list[Section]:
             ("rate estimator vs true phone rate, r per utterance (eval / train)",
              f"{rate['eval']['r_utterance']:.2f} / {rate['train']['r_utterance']:.2f}"),
             ("rate estimator vs true phone rate, r per speaker (eval / train)",
-             f"{rate['eval']['r_speaker']:.2f} ({rate['eval']['speakers']}) / "
-             f"{rate['train']['r_speaker']:.2f} ({rate['train']['speakers']})"),
+             (f"{rate['eval']['r_speaker']:.2f} ({rate['eval']['speakers']}) / "
+              f"{rate['train']['r_speaker']:.2f} ({rate['train']['speakers']})")),
             ("text_to_semantic per turn, median / p90 (ms)",
-             f"{timing['median_ms']:.1f} / {timing['p90_ms']:.1f} "
-             f"({timing['turns']} turns of {timing['words_per_turn']:.0f} words)"),
+             (f"{timing['median_ms']:.1f} / {timing['p90_ms']:.1f} "
+              f"({timing['turns']} turns of {timing['words_per_turn']:.0f} words)")),
             ("measuring a prompt's speaking rate, once per prompt (ms)",
              f"{timing['prompt_rate_ms']:.1f} for {timing['prompt_seconds']:.1f} s"),
         ),
+    )
+    buckets = Table(
+        columns=("position buckets per phone", "vocabulary", "explained variance of eval log-mel frames"),
+        rows=tuple((k, k * len(PHONE_SET), r) for k, r in sorted(figures["position_bucket_r2"].items())),
+        caption="A lookup table token -> mean log-mel frame (fitted on train), scored on the eval split",
     )
     text_block = (
         f"Evaluation split of `{figures['corpus']}`: voices never trained on, held-out sentences. Each utterance's "
@@ -230,7 +284,7 @@ def sections(figures: dict) -> list[Section]:
         f"{meta.get('train_seconds', 0) / 60:.0f} min of training on {meta.get('train_utterances', '?')} utterances "
         f"(`{meta.get('command', '?')}`)."
     )
-    return [Section(title="Text-to-semantic", text=text_block, items=(duration, extra))]
+    return [Section(title="Text-to-semantic", text=text_block, items=(duration, extra, buckets))]
 
 
 def run(out_dir: Path) -> list[Section]:

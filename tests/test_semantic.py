@@ -105,14 +105,15 @@ def test_training_writes_checkpoint_and_resumes(tmp_path):
     from engine.train.train_duration import TrainConfig, train
 
     corpus, out = _tiny_corpus(tmp_path / "corpus"), str(tmp_path / "out")
-    small = dict(batch=4, eval_every=5, warmup=2)
+    small = {"batch": 4, "eval_every": 5, "warmup": 2}
     first = train(corpus, out, TrainConfig(steps=10, **small))
     assert first["train_utterances"] == 9 and first["valid_utterances"] == 3
     model, checkpoint = load_duration_model(os.path.join(out, "duration.pt"))
     assert checkpoint["metadata"]["step"] in (5, 10) and checkpoint["config"]["dim"] == model.config.dim
     assert os.path.getsize(os.path.join(out, "duration.pt")) < 4_000_000
     train(corpus, out, TrainConfig(steps=15, **small))
-    log = open(os.path.join(out, "train.log")).read()
+    with open(os.path.join(out, "train.log")) as handle:
+        log = handle.read()
     assert "resumed at step 10" in log and "step 15 loss" in log
     assert torch.load(os.path.join(out, "resume.pt"), weights_only=False)["step"] == 15
 

@@ -21,7 +21,13 @@ import torch
 
 from engine.data.manifest import load_manifest
 from engine.errors import UserInputError
-from engine.semantic.duration_data import DurationExample, PromptRates, collate, measure_rates, utterance_to_example
+from engine.semantic.duration_data import (
+    DurationExample,
+    PromptRates,
+    collate,
+    measure_rates,
+    utterance_to_example,
+)
 from engine.semantic.duration_eval import (
     baseline_seconds,
     mean_duration_baseline,
@@ -105,7 +111,7 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
     resume_path = os.path.join(out_dir, RESUME_NAME)
     if os.path.exists(resume_path):
         state = torch.load(resume_path, map_location="cpu", weights_only=False)
-        config = DurationConfig(**state["config"])
+        config = DurationConfig(**{**state["config"], "dilations": tuple(state["config"]["dilations"])})
         if asdict(train_config) != state["train_config"]:
             _log(out_dir, f"resuming with new settings {asdict(train_config)} (was {state['train_config']})")
     else:
