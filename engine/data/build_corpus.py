@@ -33,6 +33,20 @@ from engine.errors import UserInputError
 SENTENCES_NAME = "sentences.jsonl"
 SUMMARY_NAME = "corpus.json"
 ENGINE_LOG_NAME = "engine_stderr.log"
+README = """Synthetic speech corpus made by `engine.data.build_corpus` (see corpus.json for the command,
+counts, hours per split, speakers and synthesis speed).
+
+wavs/<speaker>/<id>.wav   16 kHz mono 16-bit
+manifest.jsonl            one utterance per line, appended as the build runs: id, speaker, engine, voice,
+                          split (train | valid | eval), text (normalized), wav (relative path), sample_rate,
+                          duration, phones [[symbol, start_s, end_s], ...] covering the audio, source
+sentences.jsonl           every sentence with its split (a sentence is in exactly one split)
+
+Phones are engine.text.phone_inventory.PHONE_SET symbols; "_" is a pause inside a sentence (and the silence
+before the first phone), "_." the pause after each sentence. eval = held-out sentences spoken only by the
+reserved voices (mbrola us3, de6, fr4; flite awb; festival ked_diphone), which never speak train/valid.
+Read it with `engine.data.manifest.load_manifest(DIR, split=None)`.
+"""
 
 
 @dataclass(frozen=True)
@@ -274,6 +288,8 @@ def build(
     if sentences is None:
         sentences = cached_sentences(config.out)
     drop_torn_tail(config.out)
+    with open(os.path.join(config.out, "README.txt"), "w", encoding="utf-8") as handle:
+        handle.write(README)
     entries = {
         key: entry
         for key, entry in read_entries(config.out).items()

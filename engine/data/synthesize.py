@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,9 +16,10 @@ from engine.text.phone_inventory import LONG_PAUSE, SHORT_PAUSE
 
 SAMPLE_RATE = 16000
 # Every sentence ends in at least this much "_." silence, so sentence ends sound (and are labelled) alike
-# across engines: espeak-ng and mbrola stop almost at the last phone, flite and festival leave ~0.2 s.
+# across engines: espeak-ng and mbrola stop almost at the last phone; flite and festival leave 0.2-0.45 s.
 MIN_END_PAUSE_S = 0.2
 _ESPEAK_RATE, _ESPEAK_PITCH = 175, 50
+PhoneMapper = Callable[[str], tuple[str, ...] | str]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Synthesis:
 
     @property
     def duration(self) -> float:
+        """Length of the audio in seconds."""
         return len(self.audio) / SAMPLE_RATE
 
 
@@ -48,8 +51,16 @@ def _espeak_settings(speaker: Speaker) -> tuple[int, int]:
 
 def synthesize_sentence(
     speaker: Speaker, text: str
-) -> tuple[np.ndarray, int, list[tuple[str, float, float]], object]:
-    """Engine output for one sentence: (int16 audio, rate, engine segments, name->phones mapper)."""
+) -> tuple[np.ndarray, int, list[tuple[str, float, float]], PhoneMapper]:
+    """Engine output for one sentence.
+
+    Args:
+        speaker: the voice and its setting.
+        text: one sentence.
+
+    Returns:
+        (int16 audio, its sample rate, [(engine phone name, start_s, end_s)], the engine's name -> phones map).
+    """
     if speaker.engine == "espeak":
         rate, pitch = _espeak_settings(speaker)
         output = espeak.synthesize(text, speaker.voice, rate, pitch)
