@@ -83,6 +83,20 @@ def test_empty_reference_is_refused():
         word_error_rate(" ... ", "hello")
 
 
+def test_audio_is_mixed_to_mono_and_resampled_to_16k():
+    from engine.eval.wer import to_mono_16k
+
+    t = np.arange(22050) / 22050
+    tone = np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    for layout in (tone, tone[None, :], np.stack([tone, tone], axis=1)):
+        out = to_mono_16k(layout, 22050)
+        assert out.shape == (16000,) and out.dtype == np.float32
+    spectrum = np.abs(np.fft.rfft(out))
+    assert np.argmax(spectrum) == 440  # 1 s at 16 kHz: bin index = Hz
+    with pytest.raises(UserInputError):
+        to_mono_16k(np.zeros((2, 2, 2)), 16000)
+
+
 # --- Whisper (loaded once for the module) -----------------------------------------------------------------
 
 

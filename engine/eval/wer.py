@@ -45,10 +45,11 @@ def whisper_model_dir() -> Path:
 
 
 def to_mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Float32 mono waveform at 16 kHz (channels, if any, on the last axis are averaged)."""
+    """Float32 mono waveform at 16 kHz; channels ([C, T] as torch keeps them or [T, C] as soundfile reads
+    them: the shorter axis) are averaged."""
     wav = np.asarray(samples, dtype=np.float32)
     if wav.ndim == 2:
-        wav = wav.mean(axis=-1)
+        wav = wav.mean(axis=0 if wav.shape[0] < wav.shape[1] else 1)
     if wav.ndim != 1:
         raise UserInputError(f"Expected a mono waveform (1-D samples), got an array of shape {wav.shape}.")
     if sample_rate <= 0:
