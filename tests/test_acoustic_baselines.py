@@ -97,7 +97,7 @@ def test_baselines_train(pattern):
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert float(loss) < 0.3 * first
+    assert loss.item() < 0.3 * first
 
 
 def test_default_baselines_have_the_parallel_models_width_depth_and_size():

@@ -160,11 +160,9 @@ def run_stages(
     model.eval()
     with torch.inference_mode():
         memory = model.encode_prompt(prompt, prompt_mask, batch_size=b)
-        trace.prompt_encodings += 1
         uncond = None
         if guidance > 1.0:
             uncond = model.encode_prompt(None, batch_size=b)
-            trace.prompt_encodings += 1
             all_drop = torch.ones(b, dtype=torch.bool)
         tokens = torch.full((b, q_levels, t), UNKNOWN, dtype=torch.long)
         conf = torch.zeros(b, q_levels, t)

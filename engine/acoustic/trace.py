@@ -45,7 +45,6 @@ class DecodeTrace:
     lengths: Tensor
     steps: list[TraceStep] = field(default_factory=list)
     forward_passes: int = 0
-    prompt_encodings: int = 0
 
     def __len__(self) -> int:
         return len(self.steps)
