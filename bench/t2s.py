@@ -27,7 +27,13 @@ from engine.audio import load_voice_prompt
 from engine.data.manifest import Utterance, load_manifest
 from engine.data.wavio import read_wav
 from engine.errors import UserInputError
-from engine.semantic.duration_data import DurationExample, PromptRates, measure_rates, utterance_to_example
+from engine.semantic.duration_data import (
+    PROMPT_SECONDS,
+    DurationExample,
+    PromptRates,
+    measure_rates,
+    utterance_to_example,
+)
 from engine.semantic.duration_eval import (
     DurationScores,
     baseline_seconds,
@@ -278,7 +284,8 @@ def sections(figures: dict) -> list[Section]:
     )
     text_block = (
         f"Evaluation split of `{figures['corpus']}`: voices never trained on, held-out sentences. Each utterance's "
-        "speaking rate is measured on other utterances of its voice (at least 3 s of speech), as a prompt would be. "
+        f"speaking rate is measured on other utterances of its voice (at least {PROMPT_SECONDS:.0f} s of speech), "
+        "as a prompt would be. "
         "Baseline: the mean duration of each phone over the training split. Model: "
         f"{meta.get('parameters', '?')} parameters, {meta.get('step', '?')} steps, "
         f"{meta.get('train_seconds', 0) / 60:.0f} min of training on {meta.get('train_utterances', '?')} utterances "

@@ -167,3 +167,15 @@ def test_shipped_model_follows_the_prompt_pace(tmp_path):
     assert len(fast_plan.tokens) < 0.85 * len(slow_plan.tokens)
     words_per_second = len(text.split()) / slow_plan.seconds
     assert 1.0 < words_per_second < 5.0
+
+
+def test_calibration_makes_median_length_right():
+    model = DurationModel(DurationConfig())
+    predicted, reference = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.4, 4.4])
+    shift = model.calibrate(predicted, reference)
+    assert np.median(predicted * np.exp(shift) / reference) == pytest.approx(1.0)
+    ids = torch.tensor([[PHONE_ID["a"], PHONE_ID["t"]]])
+    with torch.no_grad():
+        shifted = model(ids, torch.tensor([4.0]))
+        model.log_bias.zero_()
+        assert torch.allclose(shifted - model(ids, torch.tensor([4.0])), torch.tensor(shift))

@@ -1,7 +1,7 @@
 """Duration-model examples from the corpus: phone ids, seconds per phone, and a prompt rate from the same speaker.
 
 The prompt rate of an example is measured on OTHER utterances of its speaker (at least `PROMPT_SECONDS` of
-speech, like a 3-15 s voice clip), never on the utterance itself: at inference the prompt is another recording.
+speech, like a voice clip), never on the utterance itself: at inference the prompt is another recording.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from engine.semantic.duration_model import MIN_SECONDS
 from engine.semantic.speaking_rate import SpeakingRate, measure_speaking_rate
 from engine.text.phone_inventory import LONG_PAUSE, PHONE_ID, SHORT_PAUSE
 
-PROMPT_SECONDS = 3.0  # prompts gather other utterances of the speaker until this much speech
+PROMPT_SECONDS = 5.0  # prompts gather other utterances of the speaker until this much speech (clips: 3-15 s)
 
 
 @dataclass(frozen=True)

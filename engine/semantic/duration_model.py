@@ -72,6 +72,9 @@ class DurationModel(nn.Module):
             _ConvBlock(config, config.dilations[i % len(config.dilations)]) for i in range(config.layers)
         )
         self.out = nn.Linear(config.dim, 1)
+        # Set after training on the valid split (see `calibrate`) so utterance lengths are unbiased: per-phone
+        # L1 in the log domain predicts medians, and the sum of medians falls short of the total.
+        self.register_buffer("log_bias", torch.zeros(()))
 
     def normalized_rate(self, rate_per_second: torch.Tensor) -> torch.Tensor:
         """Nuclei per second [B] -> the model's standardized log-rate input [B, 1]."""
@@ -93,7 +96,22 @@ class DurationModel(nn.Module):
         x = self.embed(phone_ids)
         for block in self.blocks:
             x = block(x, rate, mask)
-        return self.out(x).squeeze(-1)
+        return self.out(x).squeeze(-1) + self.log_bias
+
+    @torch.no_grad()
+    def calibrate(self, predicted_totals: np.ndarray, reference_totals: np.ndarray) -> float:
+        """Shift log_bias so the median ratio of predicted to reference utterance length is 1.
+
+        Args:
+            predicted_totals: seconds per utterance predicted with the current bias.
+            reference_totals: the references' seconds.
+
+        Returns:
+            The new log_bias.
+        """
+        shift = -float(np.median(np.log(np.asarray(predicted_totals) / np.asarray(reference_totals))))
+        self.log_bias += shift
+        return float(self.log_bias)
 
 
 def seconds_to_frames(seconds: np.ndarray, frame_rate: int = FRAME_RATE, min_frames: int = 1) -> np.ndarray:

@@ -151,6 +151,9 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
         step += 1
         running.append(parts["phone"] + parts["total"])
         if step % train_config.eval_every == 0 or step == train_config.steps:
+            # Calibrate a copy of the length bias for the checkpoint; training itself runs without it.
+            predicted = predict_seconds(model, valid_set, valid_rates)
+            model.calibrate(np.array([p.sum() for p in predicted]), np.array([sum(e.seconds) for e in valid_set]))
             figures = score(valid_set, predict_seconds(model, valid_set, valid_rates))
             train_seconds = seconds_before + time.time() - loop_start
             _log(out_dir, f"step {step} loss {np.mean(running):.4f} | valid {figures.phone_mae_ms:.1f} ms/phone, "
@@ -175,6 +178,7 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
                     "torch": torch.__version__,
                 }
                 save_checkpoint(os.path.join(out_dir, CHECKPOINT_NAME), model, {"metadata": best_metadata})
+            model.log_bias.zero_()
             torch.save({
                 "config": asdict(config), "train_config": asdict(train_config), "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(), "step": step, "train_seconds": train_seconds, "best": best,
