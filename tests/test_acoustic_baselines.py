@@ -88,10 +88,10 @@ def test_baselines_train(pattern):
             prompt_layers=1,
         )
     )
-    opt = torch.optim.AdamW(m.parameters(), lr=5e-3)
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-2)
     b = sample_batch(corpus, [0, 1, 2, 3], 4, 24, 10, torch.Generator().manual_seed(0))
     first = None
-    for _ in range(40):
+    for _ in range(25):
         loss = m.loss(b.tokens, b.semantic, b.frame_mask, b.prompt, b.prompt_mask)
         first = float(loss.detach()) if first is None else first
         opt.zero_grad()

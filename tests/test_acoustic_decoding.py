@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from engine.acoustic.data import sample_batch, synthetic_corpus
-from engine.acoustic.decoding import DECODERS, decode_group, decode_soundstorm, decode_spans
+from engine.acoustic.decoding import DECODERS, decode_group, decode_soundstorm, decode_spans, pad_turns
 from engine.acoustic.layout import TokenLayout
 from engine.acoustic.masking import make_mask
 from engine.acoustic.model import AcousticConfig, AcousticModel
@@ -28,14 +28,14 @@ def _one_thread():
     torch.set_num_threads(n)
 
 
-def tiny_model(seed=0, prompt_mode="cross"):
+def tiny_model(seed=0, prompt_mode="cross", n_layers=2):
     torch.manual_seed(seed)
     cfg = AcousticConfig(
         LAYOUT.codebook_sizes,
         LAYOUT.groups,
         (SEM_VOCAB,),
         d_model=48,
-        n_layers=2,
+        n_layers=n_layers,
         n_heads=4,
         conv_kernel=5,
         dropout=0.0,
@@ -48,18 +48,18 @@ def tiny_model(seed=0, prompt_mode="cross"):
 @pytest.fixture(scope="module")
 def corpus():
     return synthetic_corpus(
-        LAYOUT, semantic_vocab=SEM_VOCAB, n_speakers=3, utts_per_speaker=6, frames=(30, 60)
+        LAYOUT, semantic_vocab=SEM_VOCAB, n_speakers=2, utts_per_speaker=6, frames=(30, 60)
     )
 
 
 @pytest.fixture(scope="module")
 def trained(corpus):
-    """A tiny model trained on the toy task with all three masking schemes mixed."""
-    model = tiny_model()
-    opt = torch.optim.AdamW(model.parameters(), lr=4e-3)
+    """A tiny model trained on the toy task with all three masking schemes mixed (about 3 s)."""
+    model = tiny_model(n_layers=1)
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-3)
     gen = torch.Generator().manual_seed(0)
     idx = list(range(len(corpus)))
-    for step in range(150):
+    for step in range(100):
         b = sample_batch(corpus, idx, 12, 40, 24, gen)
         scheme = ("soundstorm", "group", "spans")[step % 3]
         mask = make_mask(scheme, b.frame_mask, LAYOUT, gen, drop_prob=0.1)
@@ -191,3 +191,15 @@ def test_trained_toy_model_is_decoded_correctly(trained, corpus, name):
     valid = b.frame_mask[:, None, :].expand_as(b.tokens)
     acc = (res.tokens == b.tokens)[valid].float().mean().item()
     assert acc > 0.9, f"{name}: accuracy {acc:.3f} (chance ~0.05)"
+
+
+def test_pad_turns_batches_turns_and_prompts_of_different_lengths():
+    model = tiny_model()
+    semantic, lengths = pad_turns([torch.full((n,), 3) for n in (5, 9, 2)])
+    prompt, plen = pad_turns([torch.ones(3, p, dtype=torch.long) for p in (4, 6, 6)])
+    assert semantic.shape == (3, 9) and lengths.tolist() == [5, 9, 2]
+    assert prompt.shape == (3, 3, 6) and plen.tolist() == [4, 6, 6] and int(prompt[0, :, 4:].sum()) == 0
+    res = decode_group(model, semantic, lengths, prompt, plen, steps=2)
+    assert (res.tokens >= 0).sum((1, 2)).tolist() == [15, 27, 6]
+    with pytest.raises(UserInputError, match="No turns"):
+        pad_turns([])

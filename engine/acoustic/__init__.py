@@ -1,6 +1,6 @@
 """The acoustic generator: fills in codec tokens in parallel from semantic tokens and a voice prompt."""
 
-from engine.acoustic.decoding import DECODERS, decode_group, decode_soundstorm, decode_spans
+from engine.acoustic.decoding import DECODERS, decode_group, decode_soundstorm, decode_spans, pad_turns
 from engine.acoustic.layout import TokenLayout
 from engine.acoustic.model import AcousticConfig, AcousticModel, load_model, save_checkpoint
 from engine.acoustic.trace import UNKNOWN, DecodeResult, DecodeTrace, TraceStep
@@ -18,5 +18,6 @@ __all__ = [
     "decode_soundstorm",
     "decode_spans",
     "load_model",
+    "pad_turns",
     "save_checkpoint",
 ]

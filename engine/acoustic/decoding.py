@@ -76,6 +76,24 @@ def plan_spans(layout: TokenLayout, steps: int | Sequence[int], span: int = 3) -
     return [Stage(f"level {q} spans", (q,), s, span) for q, s in zip(layout.level_order, counts, strict=True)]
 
 
+def pad_turns(items: Sequence[Tensor]) -> tuple[Tensor, Tensor]:
+    """Stack per-turn tensors whose last dimension is frames into a zero-padded batch for the decoders.
+
+    Args:
+        items: e.g. semantic tokens [T_i] of each turn, or prompt tokens [Q, P_i] of each turn's speaker.
+
+    Returns:
+        The batch [B, ..., max T_i] and the lengths [B].
+    """
+    if not items:
+        raise UserInputError("No turns to generate; write at least one line of dialogue.")
+    lengths = torch.tensor([x.shape[-1] for x in items])
+    out = torch.zeros(len(items), *items[0].shape[:-1], int(lengths.max()), dtype=torch.long)
+    for i, x in enumerate(items):
+        out[i, ..., : x.shape[-1]] = x
+    return out, lengths
+
+
 def _check_inputs(
     model: AcousticModel,
     semantic: Tensor,
