@@ -170,7 +170,7 @@ def test_shipped_model_follows_the_prompt_pace(tmp_path):
 
 
 def test_calibration_makes_median_length_right():
-    model = DurationModel(DurationConfig())
+    model = DurationModel(DurationConfig()).eval()
     predicted, reference = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.4, 4.4])
     shift = model.calibrate(predicted, reference)
     assert np.median(predicted * np.exp(shift) / reference) == pytest.approx(1.0)
