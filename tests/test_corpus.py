@@ -286,3 +286,17 @@ def test_parallel_build_uses_worker_processes(tmp_path):
     utterances = _check_corpus(str(tmp_path), expected=2 * len(TEXTS))
     assert {u.speaker for u in utterances} == {s.id for s in speakers}
     assert (tmp_path / "engine_stderr.log").exists()  # written by the workers, not by this process
+
+
+@pytest.mark.parametrize("database,driver", [("sw2", "mb-sw2-en"), ("us3", "mb-us3"), ("us1", "mb-us1")])
+def test_mbrola_voices_have_every_diphone_they_are_given(database, driver):
+    _needs_espeak()
+    if not mbrola.mbrola_available(database):
+        pytest.skip(f"mbrola voice {database} is not installed (apt-get install mbrola-{database})")
+    text = "Lee reads three trees near the sea, and she is sleepy. I want a long song on the lawn."
+    pho = espeak.mbrola_pho(text, driver)
+    fixed = mbrola.substitute_phones(pho, database)
+    assert [d for _, d in mbrola.parse_pho(fixed)] == [d for _, d in mbrola.parse_pho(pho)]
+    assert mbrola.render(fixed, database)[2] == []
+    if database in mbrola.PHONE_SUBSTITUTIONS:
+        assert mbrola.render(pho, database)[2]  # without the substitution mbrola drops diphones

@@ -7,6 +7,7 @@ settings); their times are the .pho durations, which mbrola renders exactly, so 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -17,11 +18,53 @@ from engine.data import espeak
 from engine.data.wavio import read_wav
 
 MBROLA_DIR = "/usr/share/mbrola"
+# Phones espeak-ng writes for a database that lacks many of their diphones; mbrola would put silence into
+# the word. Measured on 80 corpus sentences: sw2 missed 110 diphones, all with "i"; us3 missed 30, all with
+# "O2"; the other databases used here missed at most 1. Durations are kept, so the alignment is unchanged.
+PHONE_SUBSTITUTIONS: dict[str, dict[str, str]] = {"sw2": {"i": "i:"}, "us3": {"O2": "O"}}
 
 
 def mbrola_available(database: str) -> bool:
     """Whether the mbrola binary and the voice database `database` (e.g. "us1") are installed."""
     return shutil.which("mbrola") is not None and os.path.exists(os.path.join(MBROLA_DIR, database, database))
+
+
+def substitute_phones(pho: str, database: str) -> str:
+    """Replace the phones of `pho` that `database` lacks diphones for (see PHONE_SUBSTITUTIONS)."""
+    table = PHONE_SUBSTITUTIONS.get(database)
+    if not table:
+        return pho
+    lines = []
+    for line in pho.splitlines():
+        name, sep, rest = line.partition("\t")
+        lines.append(table.get(name, name) + sep + rest if sep else line)
+    return "\n".join(lines) + "\n"
+
+
+def render(pho: str, database: str) -> tuple[np.ndarray, int, list[str]]:
+    """Run the mbrola binary on a .pho text.
+
+    Args:
+        pho: .pho text.
+        database: mbrola database name, e.g. "us1".
+
+    Returns:
+        (int16 audio, sample rate, the diphones mbrola did not have and replaced by silence).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        pho_path, wav_path = os.path.join(tmp, "x.pho"), os.path.join(tmp, "x.wav")
+        with open(pho_path, "w", encoding="utf-8") as handle:
+            handle.write(pho)
+        # -e: skip a missing diphone instead of aborting the sentence.
+        result = subprocess.run(
+            ["mbrola", "-e", os.path.join(MBROLA_DIR, database, database), pho_path, wav_path],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        audio, sample_rate = read_wav(wav_path)
+    missing = re.findall(r"Warning: (\S+) unknown", result.stdout + result.stderr)
+    return audio, sample_rate, missing
 
 
 def parse_pho(pho: str) -> list[tuple[str, float]]:
@@ -49,18 +92,8 @@ def synthesize(
         (int16 audio, sample rate, [(espeak mnemonic, start_s, end_s), ...]) covering the audio from 0 to its end.
     """
     events = espeak.synthesize(text, voice, rate, pitch, pitch_range)
-    pho = espeak.mbrola_pho(text, voice, rate, pitch, pitch_range)
-    with tempfile.TemporaryDirectory() as tmp:
-        pho_path, wav_path = os.path.join(tmp, "x.pho"), os.path.join(tmp, "x.wav")
-        with open(pho_path, "w", encoding="utf-8") as handle:
-            handle.write(pho)
-        # -e: skip a missing diphone instead of aborting the sentence.
-        subprocess.run(
-            ["mbrola", "-e", os.path.join(MBROLA_DIR, database, database), pho_path, wav_path],
-            check=True,
-            capture_output=True,
-        )
-        audio, sample_rate = read_wav(wav_path)
+    pho = substitute_phones(espeak.mbrola_pho(text, voice, rate, pitch, pitch_range), database)
+    audio, sample_rate, _ = render(pho, database)
     segments = align_events_to_pho(events.events, events.sample_rate, parse_pho(pho))
     duration = len(audio) / sample_rate
     if segments:
