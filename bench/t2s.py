@@ -30,8 +30,8 @@ from engine.errors import UserInputError
 from engine.semantic.duration_data import (
     PROMPT_SECONDS,
     DurationExample,
-    PromptRates,
-    measure_rates,
+    PromptSampler,
+    measure_prompts,
     utterance_to_example,
 )
 from engine.semantic.duration_eval import (
@@ -42,7 +42,7 @@ from engine.semantic.duration_eval import (
     score,
 )
 from engine.semantic.duration_model import seconds_to_frames
-from engine.semantic.speaking_rate import SpeakingRate
+from engine.semantic.prompt_features import PromptFeatures, log_mel
 from engine.semantic.t2s import TextToSemantic
 from engine.semantic.tokens import PhoneTokenizer, alignment_frames
 from engine.text.phone_inventory import LONG_PAUSE, PHONE_SET, SHORT_PAUSE
@@ -58,15 +58,14 @@ def _true_rate(utterance: Utterance) -> float | None:
     return len(sounding) / sum(sounding) if sounding and sum(sounding) > 0 else None
 
 
-def rate_correlation(utterances: Sequence[Utterance], rates: dict[str, SpeakingRate]) -> dict[str, float]:
+def rate_correlation(utterances: Sequence[Utterance], features: dict[str, PromptFeatures]) -> dict[str, float]:
     """Pearson correlation of log measured rate with log true phone rate, per utterance and per speaker."""
-    pairs = [(rates[u.id].per_second, _true_rate(u), u.speaker) for u in utterances if u.id in rates]
+    pairs = [(features[u.id].rate.per_second, _true_rate(u), u.speaker) for u in utterances if u.id in features]
     pairs = [(m, t, s) for m, t, s in pairs if t]
     measured, true = np.log([m for m, _, _ in pairs]), np.log([t for _, t, _ in pairs])
     by_speaker: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for m, t, s in pairs:
         by_speaker[s].append((m, t))
-    # A speaker's rate is its prompt's: nuclei over several utterances, as `PromptRates` gathers them.
     speakers = [v for v in by_speaker.values() if len(v) >= 3]
     speaker_measured = np.log([np.mean([m for m, _ in v]) for v in speakers])
     speaker_true = np.log([np.mean([t for _, t in v]) for v in speakers])
@@ -91,7 +90,7 @@ def _frame_mae_ms(examples: Sequence[DurationExample], predicted: Sequence[np.nd
     return 20.0 * float(np.concatenate(errors).mean())
 
 
-def _text_length_errors(t2s: TextToSemantic, utterances: Sequence[Utterance], prompts: PromptRates) -> list[float]:
+def _text_length_errors(t2s: TextToSemantic, utterances: Sequence[Utterance], prompts: PromptSampler) -> list[float]:
     """|length from the text alone - reference| / reference: phonemizer and duration model together."""
     errors = []
     for utterance in utterances:
@@ -124,7 +123,7 @@ def time_per_turn(t2s: TextToSemantic, texts: Sequence[str], prompt_wav: str) ->
     """Median milliseconds per turn (after warm-up), and the one-off cost of measuring a prompt's rate."""
     prompt = load_voice_prompt(prompt_wav)
     start = time.perf_counter()
-    t2s.prompt_rate(prompt)  # measured once per prompt, then cached
+    t2s.prompt_condition(prompt)  # measured once per prompt, then cached
     prompt_ms = 1000.0 * (time.perf_counter() - start)
     for text in texts[:5]:
         t2s(text, prompt)
@@ -143,22 +142,6 @@ def time_per_turn(t2s: TextToSemantic, texts: Sequence[str], prompt_wav: str) ->
     }
 
 
-def _log_mel(audio: np.ndarray, n_frames: int, n_mels: int = 40) -> np.ndarray:
-    """Log-mel frames of 16 kHz int16 audio at 50 Hz (frame i centred at its 20 ms slot), utterance mean removed."""
-    n_fft = 640
-    edges = 700.0 * (10 ** (np.linspace(*(2595 * np.log10(1 + np.array([50.0, 7600.0]) / 700)), n_mels + 2) / 2595) - 1)
-    freqs = np.fft.rfftfreq(n_fft, 1 / 16000)
-    bank = np.stack([
-        np.clip(np.minimum((freqs - lo) / (mid - lo), (hi - freqs) / (hi - mid)), 0, None)
-        for lo, mid, hi in zip(edges[:-2], edges[1:-1], edges[2:])
-    ])
-    padded = np.pad(audio.astype(np.float64) / 32768.0, (160, n_fft))
-    index = np.minimum(np.arange(n_fft)[None] + 320 * np.arange(n_frames)[:, None], len(padded) - 1)
-    power = np.abs(np.fft.rfft(padded[index] * np.hanning(n_fft), axis=1)) ** 2
-    features = np.log(power @ bank.T + 1e-8)
-    return features - features.mean(axis=0)  # per-utterance mean: the voice's colour is not what tokens say
-
-
 def position_bucket_r2(
     train: Sequence[Utterance], test: Sequence[Utterance], positions: Sequence[int] = (1, 2, 3, 4)
 ) -> dict[int, float]:
@@ -168,7 +151,11 @@ def position_bucket_r2(
     is the explained variance. It decides whether position-in-phone is worth a larger token vocabulary.
     """
     def load(utterances: Sequence[Utterance]) -> list[tuple[Utterance, np.ndarray]]:
-        return [(u, _log_mel(read_wav(u.wav_path)[0], round(u.duration * 50))) for u in utterances]
+        def features(utterance: Utterance) -> np.ndarray:
+            frames = log_mel(read_wav(utterance.wav_path)[0] / 32768.0, round(utterance.duration * 50))
+            return frames - frames.mean(axis=0)  # the voice's colour is not what tokens say
+
+        return [(u, features(u)) for u in utterances]
 
     fitted, scored = load(train), load(test)
     r2 = {}
@@ -198,12 +185,11 @@ def measure(corpus: str = DEFAULT_CORPUS) -> dict:
         raise UserInputError(f"{corpus!r} has no eval utterances; build the corpus first.")
     train = [e for e in map(utterance_to_example, train_utts) if e is not None]
     sample = train_utts[:: max(1, len(train_utts) // RATE_SAMPLE)]
-    rates = measure_rates(eval_utts + sample)
+    features = measure_prompts(eval_utts + sample)
     examples = [e for e in map(utterance_to_example, eval_utts) if e is not None]
-    prompts = PromptRates(examples, rates)
+    prompts = PromptSampler(examples, features)
     examples = [e for e in examples if prompts.has_prompt(e)]
-    prompt_rates = [prompts.draw(e) for e in examples]
-    model_seconds = predict_seconds(t2s.model, examples, prompt_rates)
+    model_seconds = predict_seconds(t2s.model, examples, [prompts.draw(e) for e in examples])
     base_seconds = baseline_seconds(mean_duration_baseline(train), examples)
     voice_of = {u.id: u.voice for u in eval_utts}
     speaker_of = {u.id: u.speaker for u in eval_utts}
@@ -234,7 +220,9 @@ def measure(corpus: str = DEFAULT_CORPUS) -> dict:
             "within_10": float(np.mean(np.array(text_errors) <= 0.10)) if text_errors else float("nan"),
             "mean_abs_rel_error": float(np.mean(text_errors)) if text_errors else float("nan"),
         },
-        "rate_estimator": {"eval": rate_correlation(eval_utts, rates), "train": rate_correlation(sample, rates)},
+        "rate_estimator": {
+            "eval": rate_correlation(eval_utts, features), "train": rate_correlation(sample, features)
+        },
         "timing": time_per_turn(t2s, turns, eval_utts[0].wav_path),
         "position_bucket_r2": position_bucket_r2(train_utts[:: max(1, len(train_utts) // 1000)], eval_utts),
     }

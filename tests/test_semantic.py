@@ -79,6 +79,21 @@ def test_speaking_rate_rejects_silence():
         measure_speaking_rate(np.zeros(16000 * 3, dtype=np.float32), 16000)
 
 
+def test_prompt_features_add_up_over_recordings(speech_wav, tmp_path):
+    from engine.semantic.prompt_features import STYLE_BANDS, PromptFeatures, measure_prompt
+
+    audio, rate = _read(speech_wav)
+    other = _read(espeak_to_wav("Another sentence, said a little faster.", tmp_path / "b.wav", speed=200))[0]
+    first, second = measure_prompt(audio, rate), measure_prompt(other, rate)
+    assert first.style.shape == (STYLE_BANDS,) and np.isfinite(first.style).all()
+    both = PromptFeatures.combine([first, second])
+    assert both.frames == first.frames + second.frames
+    assert both.rate.nuclei == first.rate.nuclei + second.rate.nuclei
+    assert np.allclose(both.band_square_sums, np.add(first.band_square_sums, second.band_square_sums))
+    as_int16 = measure_prompt(np.round(audio * 32767).astype(np.int16), rate)
+    assert as_int16.rate == first.rate and np.allclose(as_int16.style, first.style, atol=1e-3)
+
+
 def _tiny_corpus(root) -> str:
     """Four speakers x three utterances: espeak audio with a made-up alignment spread over it."""
     os.makedirs(root / "wavs")

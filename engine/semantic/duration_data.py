@@ -1,6 +1,6 @@
-"""Duration-model examples from the corpus: phone ids, seconds per phone, and a prompt rate from the same speaker.
+"""Duration-model examples from the corpus: phone ids, seconds per phone, and a prompt from the same speaker.
 
-The prompt rate of an example is measured on OTHER utterances of its speaker (at least `PROMPT_SECONDS` of
+The prompt (speaking rate and style, `prompt_features`) of an example is measured on OTHER utterances of its speaker (at least `PROMPT_SECONDS` of
 speech, like a voice clip), never on the utterance itself: at inference the prompt is another recording.
 """
 
@@ -18,7 +18,7 @@ from engine.data.manifest import Utterance
 from engine.data.wavio import read_wav
 from engine.errors import UserInputError
 from engine.semantic.duration_model import MIN_SECONDS
-from engine.semantic.speaking_rate import SpeakingRate, measure_speaking_rate
+from engine.semantic.prompt_features import PromptFeatures, measure_prompt
 from engine.text.phone_inventory import LONG_PAUSE, PHONE_ID, SHORT_PAUSE
 
 PROMPT_SECONDS = 5.0  # prompts gather other utterances of the speaker until this much speech (clips: 3-15 s)
@@ -58,64 +58,65 @@ def utterance_to_example(utterance: Utterance) -> DurationExample | None:
     )
 
 
-def measure_rates(utterances: Sequence[Utterance]) -> dict[str, SpeakingRate]:
-    """Speaking rate of each utterance's recording (utterances with too little speech are left out)."""
-    rates = {}
+def measure_prompts(utterances: Sequence[Utterance]) -> dict[str, PromptFeatures]:
+    """Prompt features of each utterance's recording (utterances with too little speech are left out)."""
+    features = {}
     for utterance in utterances:
         audio, sample_rate = read_wav(utterance.wav_path)
         try:
-            rates[utterance.id] = measure_speaking_rate(audio.astype(np.float32) / 32768.0, sample_rate)
+            features[utterance.id] = measure_prompt(audio.astype(np.float32) / 32768.0, sample_rate)
         except UserInputError:
             continue
-    return rates
+    return features
 
 
-class PromptRates:
-    """Draws prompt rates for an utterance from other utterances of its speaker."""
+class PromptSampler:
+    """Makes a prompt for an utterance from other utterances of its speaker."""
 
-    def __init__(self, examples: Sequence[DurationExample], rates: dict[str, SpeakingRate]) -> None:
+    def __init__(self, examples: Sequence[DurationExample], features: dict[str, PromptFeatures]) -> None:
         self._by_speaker: dict[str, list[str]] = defaultdict(list)
         for example in examples:
-            if example.id in rates:
+            if example.id in features:
                 self._by_speaker[example.speaker].append(example.id)
-        self._rates = rates
+        self._features = features
 
     def has_prompt(self, example: DurationExample) -> bool:
         """Whether the speaker has another utterance to measure."""
         return any(i != example.id for i in self._by_speaker.get(example.speaker, ()))
 
-    def draw(self, example: DurationExample, rng: random.Random | None = None) -> float:
-        """Nuclei per second over other utterances of the speaker, gathered until `PROMPT_SECONDS` of speech.
+    def draw(self, example: DurationExample, rng: random.Random | None = None) -> PromptFeatures:
+        """Features of other utterances of the speaker, gathered until `PROMPT_SECONDS` of speech.
 
         Args:
             example: the utterance whose durations are predicted (never part of its own prompt).
             rng: random order of the other utterances (training); None takes them in a fixed order (evaluation).
 
         Returns:
-            The prompt's speaking rate.
+            The prompt's features.
         """
         others = [i for i in self._by_speaker[example.speaker] if i != example.id]
         if rng is not None:
             others = rng.sample(others, len(others))
-        else:  # deterministic: start after the utterance itself, so prompts differ between utterances
+        else:  # deterministic, and different from one utterance to the next
             start = sum(map(ord, example.id)) % len(others)
             others = others[start:] + others[:start]
-        nuclei, seconds = 0, 0.0
+        parts, seconds = [], 0.0
         for other in others:
-            nuclei += self._rates[other].nuclei
-            seconds += self._rates[other].speech_seconds
+            parts.append(self._features[other])
+            seconds += self._features[other].rate.speech_seconds
             if seconds >= PROMPT_SECONDS:
                 break
-        return nuclei / seconds
+        return PromptFeatures.combine(parts)
 
 
 def collate(
-    examples: Sequence[DurationExample], prompt_rates: Sequence[float]
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    examples: Sequence[DurationExample], prompts: Sequence[PromptFeatures]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Pad a batch.
 
     Returns:
-        (phone ids [B, N] with 0 padding, log target seconds [B, N] floored at `MIN_SECONDS`, rates [B]).
+        (phone ids [B, N] with 0 padding, log target seconds [B, N] floored at `MIN_SECONDS`, prompt rates [B],
+        prompt styles [B, STYLE_BANDS]).
     """
     length = max(len(e.phone_ids) for e in examples)
     ids = torch.zeros(len(examples), length, dtype=torch.long)
@@ -125,4 +126,6 @@ def collate(
         log_seconds[row, : len(example.seconds)] = torch.log(
             torch.tensor(example.seconds).clamp(min=MIN_SECONDS)
         )
-    return ids, log_seconds, torch.tensor(prompt_rates, dtype=torch.float32)
+    rates = torch.tensor([p.rate.per_second for p in prompts], dtype=torch.float32)
+    styles = torch.tensor(np.stack([p.style for p in prompts]), dtype=torch.float32)
+    return ids, log_seconds, rates, styles

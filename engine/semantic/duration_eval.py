@@ -11,6 +11,7 @@ import torch
 
 from engine.semantic.duration_data import DurationExample, collate
 from engine.semantic.duration_model import DurationModel
+from engine.semantic.prompt_features import PromptFeatures
 from engine.text.phone_inventory import LONG_PAUSE, SHORT_PAUSE
 
 
@@ -66,15 +67,15 @@ def score(examples: Sequence[DurationExample], predicted: Sequence[np.ndarray]) 
 
 @torch.no_grad()
 def predict_seconds(
-    model: DurationModel, examples: Sequence[DurationExample], prompt_rates: Sequence[float], batch: int = 64
+    model: DurationModel, examples: Sequence[DurationExample], prompts: Sequence[PromptFeatures], batch: int = 64
 ) -> list[np.ndarray]:
-    """Seconds per phone predicted by `model` for each example, given each one's prompt rate."""
+    """Seconds per phone predicted by `model` for each example, given each one's prompt."""
     model.eval()
     out: list[np.ndarray] = []
     for start in range(0, len(examples), batch):
         chunk = examples[start : start + batch]
-        ids, _, rates = collate(chunk, prompt_rates[start : start + batch])
-        seconds = torch.exp(model(ids, rates)).numpy()
+        ids, _, rates, styles = collate(chunk, prompts[start : start + batch])
+        seconds = torch.exp(model(ids, rates, styles)).numpy()
         out.extend(seconds[row, : len(example.phone_ids)] for row, example in enumerate(chunk))
     return out
 

@@ -2,7 +2,8 @@
 
 A stack of residual dilated 1-D convolutions over phone embeddings (dilations 1, 2, 4 repeated: each phone sees
 14 neighbours either side, enough for clusters, syllable context and phrase-final lengthening before a pause),
-scaled and shifted per channel by the prompt's speaking rate (FiLM), predicting log-duration.
+scaled and shifted per channel (FiLM) by the prompt's speaking rate and, optionally, its timing-style
+fingerprint (`prompt_features`), predicting log-duration.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class DurationConfig:
         dilations: the dilation cycle.
         dropout: dropout inside the blocks while training.
         log_rate_mean, log_rate_std: statistics of log(nuclei per second) over the training prompts.
+        style_bands: size of the style fingerprint the model is conditioned on (0: speaking rate only).
     """
 
     n_phones: int = len(PHONE_SET)
@@ -42,6 +44,7 @@ class DurationConfig:
     dropout: float = 0.1
     log_rate_mean: float = math.log(4.0)
     log_rate_std: float = 0.3
+    style_bands: int = 0
 
 
 class _ConvBlock(nn.Module):
@@ -51,12 +54,12 @@ class _ConvBlock(nn.Module):
             config.dim, config.dim, config.kernel, padding=dilation * (config.kernel // 2), dilation=dilation
         )
         self.norm = nn.LayerNorm(config.dim)
-        self.film = nn.Linear(1, 2 * config.dim)
+        self.film = nn.Linear(1 + config.style_bands, 2 * config.dim)
         self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor, rate: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, condition: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         h = self.conv((x * mask).transpose(1, 2)).transpose(1, 2)
-        scale, shift = self.film(rate).unsqueeze(1).chunk(2, dim=-1)
+        scale, shift = self.film(condition).unsqueeze(1).chunk(2, dim=-1)
         h = torch.relu(self.norm(h) * (1 + scale) + shift)
         return x + self.dropout(h)
 
@@ -75,27 +78,39 @@ class DurationModel(nn.Module):
         # Set after training on the valid split (see `calibrate`) so utterance lengths are unbiased: per-phone
         # L1 in the log domain predicts medians, and the sum of medians falls short of the total.
         self.register_buffer("log_bias", torch.zeros(()))
+        if config.style_bands:  # statistics of the fingerprint over the training prompts (set when training)
+            self.register_buffer("style_mean", torch.zeros(config.style_bands))
+            self.register_buffer("style_std", torch.ones(config.style_bands))
 
     def normalized_rate(self, rate_per_second: torch.Tensor) -> torch.Tensor:
         """Nuclei per second [B] -> the model's standardized log-rate input [B, 1]."""
         log_rate = torch.log(rate_per_second.clamp(min=0.1))
         return ((log_rate - self.config.log_rate_mean) / self.config.log_rate_std).unsqueeze(-1)
 
-    def forward(self, phone_ids: torch.Tensor, rate_per_second: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, phone_ids: torch.Tensor, rate_per_second: torch.Tensor, style: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Predict log-durations.
 
         Args:
             phone_ids: LongTensor [B, N], 0 = padding.
             rate_per_second: [B] speaking rate of each item's prompt (`SpeakingRate.per_second`).
+            style: [B, style_bands] prompt fingerprints (`PromptFeatures.style`); None = an average voice.
 
         Returns:
             [B, N] natural log of seconds per phone (padding positions are meaningless).
         """
         mask = (phone_ids != 0).unsqueeze(-1).float()
-        rate = self.normalized_rate(rate_per_second)
+        condition = self.normalized_rate(rate_per_second)
+        if self.config.style_bands:
+            if style is None:
+                normalized = torch.zeros(len(phone_ids), self.config.style_bands)
+            else:
+                normalized = (style.float() - self.style_mean) / self.style_std
+            condition = torch.cat([condition, normalized], dim=-1)
         x = self.embed(phone_ids)
         for block in self.blocks:
-            x = block(x, rate, mask)
+            x = block(x, condition, mask)
         return self.out(x).squeeze(-1) + self.log_bias
 
     @torch.no_grad()

@@ -83,6 +83,8 @@ def measure_speaking_rate(samples: np.ndarray, sample_rate: int) -> SpeakingRate
         UserInputError: the clip holds less than half a second of speech.
     """
     audio = np.asarray(samples, dtype=np.float64).reshape(-1)
+    if np.issubdtype(np.asarray(samples).dtype, np.integer):
+        audio = audio / 32768.0
     if sample_rate != ANALYSIS_RATE:
         audio = resample_poly(audio, ANALYSIS_RATE, sample_rate)
     if not len(audio) or not np.isfinite(audio).all():

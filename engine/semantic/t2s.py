@@ -18,7 +18,8 @@ import torch
 from engine.audio import VoicePrompt
 from engine.errors import UserInputError
 from engine.semantic.duration_model import DurationModel, load_duration_model, seconds_to_frames
-from engine.semantic.speaking_rate import SpeakingRate, measure_speaking_rate
+from engine.semantic.prompt_features import PromptFeatures, measure_prompt
+from engine.semantic.speaking_rate import SpeakingRate
 from engine.semantic.tokens import PhoneTokenizer, SemanticTokenizer
 from engine.text.normalize import normalize_text
 from engine.text.phonemize import phone_ids, phonemize
@@ -28,7 +29,7 @@ DEFAULT_CHECKPOINT = os.path.join(
 )
 MIN_RATE, MAX_RATE = 0.5, 2.0
 
-Prompt = VoicePrompt | SpeakingRate | float
+Prompt = VoicePrompt | PromptFeatures | SpeakingRate | float
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,7 +42,7 @@ class SemanticPlan:
         phones: phone symbols, pauses ("_", "_.") included.
         frames: frames per phone (parallel to `phones`; sums to len(tokens)).
         tokens: LongTensor [T] of semantic tokens at the codec frame rate.
-        prompt_rate: the speaking rate (nuclei per second) the durations were conditioned on.
+        prompt_rate: the prompt's speaking rate (nuclei per second) the durations were conditioned on.
         rate: the user's speed factor (2.0 = twice as fast).
     """
 
@@ -97,25 +98,29 @@ class TextToSemantic:
         self.model, loaded = load_duration_model(checkpoint)
         self.metadata: dict = loaded.get("metadata", {})
         self.tokenizer = tokenizer or PhoneTokenizer()
-        self._prompt_rates: weakref.WeakKeyDictionary[VoicePrompt, float] = weakref.WeakKeyDictionary()
+        self._measured: weakref.WeakKeyDictionary[VoicePrompt, PromptFeatures] = weakref.WeakKeyDictionary()
 
-    def prompt_rate(self, prompt: Prompt) -> float:
-        """Speaking rate (nuclei per second) of a prompt, measured once per VoicePrompt object.
+    def prompt_condition(self, prompt: Prompt) -> tuple[float, np.ndarray | None]:
+        """(speaking rate in nuclei per second, style fingerprint or None) of a prompt.
+
+        A VoicePrompt is measured once per object (then cached); a bare rate or SpeakingRate has no style, and
+        the model uses an average voice's.
 
         Args:
-            prompt: a VoicePrompt, a measured SpeakingRate, or a rate in nuclei per second.
+            prompt: a VoicePrompt, its PromptFeatures, a measured SpeakingRate, or nuclei per second.
         """
-        if isinstance(prompt, SpeakingRate):
-            return prompt.per_second
         if isinstance(prompt, VoicePrompt):
-            if prompt not in self._prompt_rates:
-                measured = measure_speaking_rate(prompt.samples, prompt.sample_rate)
-                self._prompt_rates[prompt] = measured.per_second
-            return self._prompt_rates[prompt]
+            if prompt not in self._measured:
+                self._measured[prompt] = measure_prompt(prompt.samples, prompt.sample_rate)
+            prompt = self._measured[prompt]
+        if isinstance(prompt, PromptFeatures):
+            return prompt.rate.per_second, prompt.style
+        if isinstance(prompt, SpeakingRate):
+            return prompt.per_second, None
         value = float(prompt)
         if not 0.5 <= value <= 15.0:
             raise ValueError(f"a speaking rate of {value} nuclei per second is not speech")
-        return value
+        return value, None
 
     @torch.inference_mode()
     def plan_batch(
@@ -125,7 +130,7 @@ class TextToSemantic:
 
         Args:
             texts: raw turn texts (normalized here).
-            prompts: each turn's speaker prompt (VoicePrompt, SpeakingRate or nuclei per second).
+            prompts: each turn's speaker prompt (VoicePrompt, PromptFeatures, SpeakingRate or nuclei per second).
             rates: each turn's speed factor in 0.5-2.0 (the user's per-speaker control); default 1.0.
 
         Returns:
@@ -141,11 +146,19 @@ class TextToSemantic:
             return []
         normalized = [normalize_text(text) for text in texts]
         phones = [phonemize(n.text) for n in normalized]
-        prompt_rates = [self.prompt_rate(p) for p in prompts]
+        conditions = [self.prompt_condition(p) for p in prompts]
+        prompt_rates = [rate for rate, _ in conditions]
         ids = torch.zeros(len(texts), max(map(len, phones)), dtype=torch.long)
         for row, turn in enumerate(phones):
             ids[row, : len(turn)] = torch.tensor(phone_ids(turn))
-        seconds = torch.exp(self.model(ids, torch.tensor(prompt_rates, dtype=torch.float32))).numpy()
+        styles = None
+        if self.model.config.style_bands:
+            # Prompts without a fingerprint get the training average (what the model saw when it was withheld).
+            styles = torch.stack([
+                self.model.style_mean if style is None else torch.tensor(style, dtype=torch.float32)
+                for _, style in conditions
+            ])
+        seconds = torch.exp(self.model(ids, torch.tensor(prompt_rates, dtype=torch.float32), styles)).numpy()
         plans = []
         for row, turn in enumerate(phones):
             turn_seconds = seconds[row, : len(turn)].astype(np.float64) / rates[row]
@@ -181,8 +194,8 @@ def text_to_semantic(turn_text: str, prompt: Prompt, rate: float = 1.0) -> torch
 
     Args:
         turn_text: what the speaker says (raw text; numbers and abbreviations are read out).
-        prompt: the speaker's VoicePrompt (its speaking rate is measured from the audio), a SpeakingRate, or
-            a rate in syllable nuclei per second.
+        prompt: the speaker's VoicePrompt (its speaking rate and timing style are measured from the audio),
+            or a SpeakingRate, or a rate in syllable nuclei per second.
         rate: speed factor, 0.5 (half speed) to 2.0 (double speed).
 
     Returns:

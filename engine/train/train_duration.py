@@ -23,9 +23,9 @@ from engine.data.manifest import load_manifest
 from engine.errors import UserInputError
 from engine.semantic.duration_data import (
     DurationExample,
-    PromptRates,
+    PromptSampler,
     collate,
-    measure_rates,
+    measure_prompts,
     utterance_to_example,
 )
 from engine.semantic.duration_eval import (
@@ -35,6 +35,7 @@ from engine.semantic.duration_eval import (
     score,
 )
 from engine.semantic.duration_model import DurationConfig, DurationModel, save_checkpoint
+from engine.semantic.prompt_features import STYLE_BANDS
 
 CHECKPOINT_NAME = "duration.pt"
 RESUME_NAME = "resume.pt"
@@ -52,6 +53,9 @@ class TrainConfig:
     total_weight: float = 1.0  # weight of the utterance-length loss next to the per-phone loss
     eval_every: int = 250
     seed: int = 0
+    style_bands: int = STYLE_BANDS  # 0: condition on the speaking rate only
+    style_dropout: float = 0.2
+    tempo_log_range: float = 0.5  # tempo factors drawn log-uniformly from exp(-0.5)..exp(0.5)
 
 
 def _log(out_dir: str, message: str) -> None:
@@ -67,7 +71,12 @@ def _examples(corpus: str, split: str) -> list[DurationExample]:
 
 
 def duration_loss(
-    model: DurationModel, ids: torch.Tensor, log_seconds: torch.Tensor, rates: torch.Tensor, total_weight: float
+    model: DurationModel,
+    ids: torch.Tensor,
+    log_seconds: torch.Tensor,
+    rates: torch.Tensor,
+    styles: torch.Tensor,
+    total_weight: float,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """L1 on log seconds per phone, plus L1 on the log of the utterance's total length.
 
@@ -75,7 +84,7 @@ def duration_loss(
     total term keeps the sum (what the listener hears as tempo) right.
     """
     mask = (ids != 0).float()
-    predicted = model(ids, rates)
+    predicted = model(ids, rates, styles)
     phone_loss = ((predicted - log_seconds).abs() * mask).sum() / mask.sum()
     neg = torch.finfo(predicted.dtype).min
     log_total = torch.logsumexp(predicted.masked_fill(mask == 0, neg), dim=1)
@@ -100,13 +109,13 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
     train_set, valid_set = _examples(corpus, "train"), _examples(corpus, "valid")
     if not train_set or not valid_set:
         raise UserInputError(f"{corpus!r} has no train or no valid utterances yet; build more of the corpus first.")
-    rates = measure_rates(load_manifest(corpus, "train") + load_manifest(corpus, "valid"))
-    train_prompts, valid_prompts = PromptRates(train_set, rates), PromptRates(valid_set, rates)
+    features = measure_prompts(load_manifest(corpus, "train") + load_manifest(corpus, "valid"))
+    train_prompts, valid_prompts = PromptSampler(train_set, features), PromptSampler(valid_set, features)
     train_set = [e for e in train_set if train_prompts.has_prompt(e)]
     valid_set = [e for e in valid_set if valid_prompts.has_prompt(e)]
-    valid_rates = [valid_prompts.draw(e) for e in valid_set]
+    valid_prompt_list = [valid_prompts.draw(e) for e in valid_set]
     _log(out_dir, f"data: {len(train_set)} train, {len(valid_set)} valid utterances; "
-         f"rates measured in {time.time() - started:.0f} s")
+         f"prompts measured in {time.time() - started:.0f} s")
 
     resume_path = os.path.join(out_dir, RESUME_NAME)
     if os.path.exists(resume_path):
@@ -115,20 +124,30 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
         if asdict(train_config) != state["train_config"]:
             _log(out_dir, f"resuming with new settings {asdict(train_config)} (was {state['train_config']})")
     else:
-        log_rates = np.log([rates[e.id].per_second for e in train_set if e.id in rates])
-        config = DurationConfig(log_rate_mean=float(log_rates.mean()), log_rate_std=float(log_rates.std()))
+        measured = [features[e.id] for e in train_set if e.id in features]
+        log_rates = np.log([f.rate.per_second for f in measured])
+        config = DurationConfig(
+            log_rate_mean=float(log_rates.mean()), log_rate_std=float(log_rates.std()),
+            style_bands=train_config.style_bands,
+        )
         state = None
     torch.manual_seed(train_config.seed)
     model = DurationModel(config)
+    if config.style_bands and state is None:  # a resumed model brings its statistics in its state_dict
+        styles = np.stack([f.style for f in measured])
+        model.style_mean.copy_(torch.tensor(styles.mean(axis=0)))
+        model.style_std.copy_(torch.tensor(styles.std(axis=0) + 1e-3))
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
     step, seconds_before, best, best_metadata = 0, 0.0, math.inf, {}
     rng = random.Random(train_config.seed)
+    generator = torch.Generator().manual_seed(train_config.seed)
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step, seconds_before, best = state["step"], state["train_seconds"], state["best"]
         best_metadata = state.get("best_metadata", {})
         rng.setstate(state["rng"])
+        generator.set_state(state["generator"])
         _log(out_dir, f"resumed at step {step}")
 
     baseline = score(valid_set, baseline_seconds(mean_duration_baseline(train_set), valid_set))
@@ -140,10 +159,22 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
     while step < train_config.steps:
         model.train()
         batch = rng.sample(train_set, min(train_config.batch, len(train_set)))
-        ids, log_seconds, prompt = collate(batch, [train_prompts.draw(e, rng) for e in batch])
+        ids, log_seconds, prompt_rates, prompt_styles = collate(batch, [train_prompts.draw(e, rng) for e in batch])
+        # Tempo augmentation: the same speaker f times slower has f times longer phones and a prompt rate f
+        # times lower. The corpus's voices span a narrow range of rates; this teaches the whole 0.6-1.6 range.
+        spread = torch.empty(len(batch)).uniform_(-1, 1, generator=generator)
+        tempo = torch.exp(spread * train_config.tempo_log_range)
+        log_seconds = log_seconds + torch.log(tempo).unsqueeze(1) * (ids != 0)
+        prompt_rates = prompt_rates / tempo
+        # Now and then the style is withheld (the average voice stands in), so a rate alone still works and
+        # the model cannot lean on the fingerprint to recognize the training voices.
+        withheld = torch.tensor([rng.random() < train_config.style_dropout for _ in batch])
+        prompt_styles[withheld] = model.style_mean
         for group in optimizer.param_groups:
             group["lr"] = _lr_at(step, train_config)
-        loss, parts = duration_loss(model, ids, log_seconds, prompt, train_config.total_weight)
+        loss, parts = duration_loss(
+            model, ids, log_seconds, prompt_rates, prompt_styles, train_config.total_weight
+        )
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -152,9 +183,9 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
         running.append(parts["phone"] + parts["total"])
         if step % train_config.eval_every == 0 or step == train_config.steps:
             # Calibrate a copy of the length bias for the checkpoint; training itself runs without it.
-            predicted = predict_seconds(model, valid_set, valid_rates)
+            predicted = predict_seconds(model, valid_set, valid_prompt_list)
             model.calibrate(np.array([p.sum() for p in predicted]), np.array([sum(e.seconds) for e in valid_set]))
-            figures = score(valid_set, predict_seconds(model, valid_set, valid_rates))
+            figures = score(valid_set, predict_seconds(model, valid_set, valid_prompt_list))
             train_seconds = seconds_before + time.time() - loop_start
             _log(out_dir, f"step {step} loss {np.mean(running):.4f} | valid {figures.phone_mae_ms:.1f} ms/phone, "
                  f"{figures.total_within_10:.1%} within 10% | {train_seconds:.0f} s")
@@ -183,6 +214,7 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
                 "config": asdict(config), "train_config": asdict(train_config), "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(), "step": step, "train_seconds": train_seconds, "best": best,
                 "best_metadata": best_metadata, "rng": rng.getstate(),
+                "generator": generator.get_state(),
             }, resume_path)
     _log(out_dir, f"done: best valid {best:.1f} ms/phone at step {best_metadata.get('step')}")
     return best_metadata
