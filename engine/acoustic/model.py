@@ -9,7 +9,7 @@ prompt's tokens placed before the target frames) is the alternative `prompt_mode
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,6 @@ class AcousticConfig:
     prompt_mode: str = "cross"
     prompt_layers: int = 2
     max_prompt_frames: int = 500
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "codebook_sizes", tuple(self.codebook_sizes))
