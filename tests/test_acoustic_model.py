@@ -8,6 +8,7 @@ import torch
 
 from engine.acoustic.layout import TokenLayout
 from engine.acoustic.model import AcousticConfig, AcousticModel, load_model, save_checkpoint
+from engine.acoustic.modules import local_attention
 from engine.errors import UserInputError
 from engine.train.train_acoustic import main as train_main
 
@@ -51,10 +52,10 @@ def test_layout_validates_and_reads_a_codec():
         TokenLayout((8, 8, 8), ((0,), (1,)))
 
 
-@pytest.mark.parametrize("mode", ["cross", "prefix"])
-def test_forward_shapes_and_padding_isolation(mode):
+@pytest.mark.parametrize("mode,window", [("cross", 0), ("prefix", 0), ("cross", 4)])
+def test_forward_shapes_and_padding_isolation(mode, window):
     torch.manual_seed(0)
-    m = tiny(mode)
+    m = tiny(mode, attention_window=window)
     b, t = 2, 20
     tokens = torch.stack([torch.randint(0, k, (b, t)) for k in LAYOUT.codebook_sizes], 1)
     semantic = torch.randint(0, 10, (b, t))
@@ -79,6 +80,18 @@ def test_forward_shapes_and_padding_isolation(mode):
         assert not torch.allclose(out[0][0], out3[0][0], atol=1e-4)
         only = m(tokens, semantic, mem, frame_mask, levels=[1])
         assert only[0] is None and only[2] is None and torch.allclose(only[1], out[1])
+
+
+def test_local_attention_equals_banded_full_attention():
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 2, 23, 8, generator=g) for _ in range(3))
+    valid = torch.arange(23)[None] < torch.tensor([23, 15])[:, None]
+    i = torch.arange(23)
+    band = (i[None] // 5 - i[:, None] // 5).abs() <= 1
+    mask = band[None, None] & valid[:, None, None, :]
+    mask = mask | torch.eye(23, dtype=torch.bool)  # every frame sees itself (padding rows stay finite)
+    ref = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    assert torch.allclose(local_attention(q, k, v, 5, valid), ref, atol=1e-5)
 
 
 def test_cross_attention_prompt_memory_is_projected_once_per_block():

@@ -41,6 +41,8 @@ class AcousticConfig:
         prompt_mode: "cross" (prompt encoded once, cross-attended) or "prefix" (prompt frames before targets).
         prompt_layers: Transformer layers of the prompt encoder (cross mode).
         max_prompt_frames: longer prompts are cut to this many frames.
+        attention_window: 0 = full self-attention; w > 0 = block-local attention (blocks of w frames see
+            their neighbours) once a sequence is longer than 3 w frames, so long turns cost O(T w), not O(T^2).
     """
 
     codebook_sizes: tuple[int, ...]
@@ -55,6 +57,7 @@ class AcousticConfig:
     prompt_mode: str = "cross"
     prompt_layers: int = 2
     max_prompt_frames: int = 500
+    attention_window: int = 128
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "codebook_sizes", tuple(self.codebook_sizes))
@@ -118,6 +121,7 @@ class AcousticModel(nn.Module):
                 config.conv_kernel,
                 config.dropout,
                 cross=config.prompt_mode == "cross",
+                window=config.attention_window,
             )
             for _ in range(config.n_layers)
         )
