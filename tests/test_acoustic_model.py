@@ -75,6 +75,11 @@ def test_forward_shapes_and_padding_isolation(mode, window):
         for o, o2 in zip(out, out2):
             assert torch.allclose(o[1, :13], o2[1, :13], atol=1e-5)
             assert torch.allclose(o[0], o2[0], atol=1e-5)
+        # The same when another example of the batch has its condition dropped (guidance training).
+        drop = torch.tensor([True, False])
+        a = m(tokens, semantic, m.encode_prompt(prompt, pmask, drop=drop), frame_mask)
+        c = m(tokens2, semantic2, m.encode_prompt(prompt2, pmask, drop=drop), frame_mask)
+        assert torch.allclose(a[0][1, :13], c[0][1, :13], atol=1e-5)
         # ...while the prompt itself does change them.
         out3 = m(tokens, semantic, m.encode_prompt(prompt2[:, :, :4] * 0, pmask[:, :4]), frame_mask)
         assert not torch.allclose(out[0][0], out3[0][0], atol=1e-4)

@@ -188,9 +188,8 @@ class AcousticModel(nn.Module):
             prompt = torch.zeros(b, cfg.n_q, 0, dtype=torch.long)
         prompt = prompt[..., : cfg.max_prompt_frames]
         b, _, p = prompt.shape
-        valid = torch.ones(b, p, dtype=torch.bool) if prompt_mask is None else prompt_mask[:, :p].bool()
-        if drop is not None:
-            valid = valid & ~drop[:, None]
+        frames = torch.ones(b, p, dtype=torch.bool) if prompt_mask is None else prompt_mask[:, :p].bool()
+        valid = frames if drop is None else frames & ~drop[:, None]
         x = self.embed_tokens(prompt) if p else torch.zeros(b, 0, cfg.d_model)
         if cfg.prompt_mode == "prefix":
             if p:
@@ -198,7 +197,9 @@ class AcousticModel(nn.Module):
             return PromptMemory(kv=None, mask=None, prefix=x, prefix_mask=valid)
         if p:
             rope = rotary_tables(torch.arange(p), cfg.d_model // cfg.n_heads)
-            bias = key_padding_bias(valid) if bool(valid.any(dim=1).all()) else None
+            # A prompt without any frame attends to everything rather than to nothing (NaN); its memory is
+            # masked out below anyway. Dropped prompts are encoded like the others, then hidden.
+            bias = key_padding_bias(frames | ~frames.any(dim=1, keepdim=True))
             for blk in self.prompt_blocks:
                 x = blk(x, rope, bias)
             x = self.prompt_norm(x)
