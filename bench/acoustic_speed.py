@@ -67,9 +67,11 @@ def measure(
     d_model: int = 256,
     n_layers: int = 6,
     prompt_frames: int = 150,
+    turns: int = 1,
     log: Callable[[str], None] = print,
 ) -> tuple[list[dict], dict]:
-    """Time every decoder and baseline at each length.
+    """Time every decoder and baseline at each length; `turns` > 1 splits the frames into a batch of turns
+    (a dialogue is generated as one batch), each with its own copy of the prompt.
 
     Returns:
         One row per (method, frames) with the median time, passes/steps and speed-ups, and model sizes.
@@ -90,15 +92,15 @@ def measure(
         "flattened": flat.num_parameters(),
         "delay": delay.num_parameters(),
     }
-    prompt = torch.stack([torch.randint(0, k, (1, prompt_frames)) for k in layout.codebook_sizes], 1)
+    prompt = torch.stack([torch.randint(0, k, (turns, prompt_frames)) for k in layout.codebook_sizes], 1)
     rows = []
     for t in frames:
-        semantic = torch.randint(0, SEMANTIC_VOCAB[0], (1, t))
+        semantic = torch.randint(0, SEMANTIC_VOCAB[0], (turns, t // turns))
         with torch.inference_mode():
             mem = parallel.encode_prompt(prompt)
-            tokens = torch.zeros(1, layout.n_q, t, dtype=torch.long)
+            tokens = torch.zeros(turns, layout.n_q, t // turns, dtype=torch.long)
             fwd, _ = _time(partial(_one_pass, parallel, tokens, semantic, mem), repeats)
-        log(f"{t} frames: one forward pass {statistics.median(fwd):.3f} s")
+        log(f"{t} frames in {turns} turn(s): one forward pass {statistics.median(fwd):.3f} s")
         methods = _methods(parallel, delay, flat, semantic, prompt)
         results = {}
         for name, fn in methods.items():
@@ -112,6 +114,7 @@ def measure(
                 {
                     "method": name,
                     "frames": t,
+                    "turns": turns,
                     "audio_s": t / FRAME_RATE,
                     "passes_or_steps": count,
                     "runs": n,
@@ -130,6 +133,7 @@ def _table(rows: list[dict]):
     cols = (
         "method",
         "frames",
+        "turns",
         "audio_s",
         "passes_or_steps",
         "runs",
@@ -163,16 +167,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--flattened-repeats", type=int, default=1)
     p.add_argument("--frames", type=int, nargs="+", default=[500, 1500])
+    p.add_argument("--turns", type=int, default=1, help="split the frames into a batch of this many turns")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    rows, sizes = measure(tuple(args.frames), args.repeats, args.flattened_repeats)
+    rows, sizes = measure(tuple(args.frames), args.repeats, args.flattened_repeats, turns=args.turns)
     print("parameters: " + ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in sizes.items()))
     print(
-        f"{'method':28s} {'frames':>6s} {'passes':>7s} {'median s':>9s} {'RTF':>6s} {'x flat':>7s} {'x delay':>7s}"
+        f"{'method':28s} {'frames':>6s} {'turns':>5s} {'passes':>7s} {'median s':>9s} {'RTF':>6s} {'x flat':>7s} {'x delay':>7s}"
     )
     for r in rows:
         print(
-            f"{r['method']:28s} {r['frames']:6d} {r['passes_or_steps']:7d} {r['median_s']:9.2f} {r['rtf']:6.3f} "
+            f"{r['method']:28s} {r['frames']:6d} {r['turns']:5d} {r['passes_or_steps']:7d} {r['median_s']:9.2f} {r['rtf']:6.3f} "
             f"{r['x_vs_flattened']:7.1f} {r['x_vs_delay']:7.2f}"
         )
     return 0
