@@ -102,12 +102,17 @@ def measure(
             fwd, _ = _time(partial(_one_pass, parallel, tokens, semantic, mem), repeats)
         log(f"{t} frames in {turns} turn(s): one forward pass {statistics.median(fwd):.3f} s")
         methods = _methods(parallel, delay, flat, semantic, prompt)
-        results = {}
-        for name, fn in methods.items():
-            n = flattened_repeats if name == "AR flattened" else repeats
-            times, count = _time(fn, n)
-            results[name] = (statistics.median(times), count, len(times))
-            log(f"{t} frames: {name}: median {results[name][0]:.2f} s over {n} run(s), {count} passes/steps")
+        # Round-robin over the methods, so a change in the machine's load hits them all alike.
+        times: dict[str, list[float]] = {name: [] for name in methods}
+        counts: dict[str, int] = {}
+        for rep in range(repeats):
+            for name, fn in methods.items():
+                if name == "AR flattened" and rep >= flattened_repeats:
+                    continue
+                took, counts[name] = _time(fn, 1)
+                times[name] += took
+                log(f"{t} frames: {name}: {took[0]:.2f} s, {counts[name]} passes/steps")
+        results = {name: (statistics.median(v), counts[name], len(v)) for name, v in times.items()}
         t_flat, t_delay = results["AR flattened"][0], results["AR delay pattern"][0]
         for name, (sec, count, n) in results.items():
             rows.append(
