@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from engine.acoustic.data import read_corpus, synthetic_corpus, write_corpus
 from engine.acoustic.layout import TokenLayout
 from engine.acoustic.model import AcousticConfig, AcousticModel, load_model, save_checkpoint
 from engine.acoustic.modules import local_attention
@@ -127,6 +128,43 @@ def test_checkpoint_round_trip(tmp_path):
     assert torch.equal(a, b)
     with pytest.raises(UserInputError, match="does not exist"):
         load_model(tmp_path / "missing.pt")
+
+
+def test_corpus_round_trip_and_training_on_it(tmp_path):
+    corpus = synthetic_corpus(LAYOUT, semantic_vocab=10, n_speakers=2, utts_per_speaker=3, frames=(20, 30))
+    write_corpus(tmp_path / "data", corpus.layout, corpus.semantic_vocab, corpus.utterances, shard_size=4)
+    assert len(list((tmp_path / "data").glob("shard-*.pt"))) == 2
+    back = read_corpus(tmp_path / "data")
+    assert back.layout == LAYOUT and back.semantic_vocab == (10,) and len(back) == 6
+    for a, b in zip(corpus.utterances, back.utterances, strict=True):
+        assert (
+            torch.equal(a.codes, b.codes) and torch.equal(a.semantic, b.semantic) and a.speaker == b.speaker
+        )
+    args = [
+        "--data",
+        str(tmp_path / "data"),
+        "--out",
+        str(tmp_path / "ck.pt"),
+        "--steps",
+        "2",
+        "--d-model",
+        "32",
+        "--layers",
+        "1",
+        "--heads",
+        "2",
+        "--batch-size",
+        "2",
+        "--crop",
+        "16",
+        "--eval-batches",
+        "1",
+    ]
+    assert train_main(args) == 0
+    model, meta = load_model(tmp_path / "ck.pt")
+    assert model.config.codebook_sizes == LAYOUT.codebook_sizes and meta["steps"] == 2
+    with pytest.raises(UserInputError, match="meta.json"):
+        read_corpus(tmp_path)
 
 
 def test_training_script_runs_logs_and_resumes(tmp_path):

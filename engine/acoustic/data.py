@@ -74,11 +74,14 @@ def write_corpus(
     directory.mkdir(parents=True, exist_ok=True)
     meta = {**corpus_layout.to_dict(), "semantic_vocab": list(semantic_vocab), "frame_rate": frame_rate}
     (directory / "meta.json").write_text(json.dumps(meta, indent=1))
+    # int16 halves the files; ids that do not fit stay int32.
+    small = max(*corpus_layout.codebook_sizes, *semantic_vocab) <= 2**15
+    dtype = torch.int16 if small else torch.int32
     for k in range(0, len(utterances), shard_size):
         items = [
             {
-                "codes": u.codes.to(torch.int16),
-                "semantic": u.semantic.to(torch.int16),
+                "codes": torch.as_tensor(u.codes).to(dtype),
+                "semantic": torch.as_tensor(u.semantic).to(dtype),
                 "speaker": u.speaker,
                 "utt": u.utt,
             }
