@@ -55,7 +55,8 @@ class GroupCodecConfig:
     energy_weight: float = 1.0
     low_order_weight: float = 1.0
     low_orders: int = 12
-    kmeans_iters: int = 20
+    kmeans_iters: int = 12
+    kmeans_points: int = 120_000  # rows k-means iterates on per level (a random subset of the frames)
     seed: int = 0
 
     @staticmethod
@@ -262,6 +263,7 @@ class GroupRVQCodec:
                     iters=cfg.kmeans_iters,
                     seed=cfg.seed,
                     log=log,
+                    max_points=cfg.kmeans_points,
                 )
             )
         return cls(cfg, layout, quantizers)

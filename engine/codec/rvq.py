@@ -38,20 +38,24 @@ def kmeans(
     iters: int = 20,
     seed: int = 0,
     log: Callable[[str], None] | None = None,
+    max_points: int | None = None,
 ) -> torch.Tensor:
     """Lloyd's k-means with k-means++-style seeding on a subsample; empty clusters are re-seeded.
 
     Args:
         x: [N, D] float data.
         k: number of centroids (capped at the number of distinct rows available).
-        iters: Lloyd iterations over all of x.
+        iters: Lloyd iterations.
         seed: random seed.
         log: optional progress sink.
+        max_points: iterate on a random subset of this many rows (assignment dominates the cost).
 
     Returns:
         [k, D] centroids.
     """
     gen = torch.Generator().manual_seed(seed)
+    if max_points is not None and len(x) > max_points:
+        x = x[torch.randperm(len(x), generator=gen)[:max_points]]
     n = len(x)
     if n == 0:
         raise ValueError("k-means needs at least one row of data")
@@ -69,7 +73,8 @@ def kmeans(
             worst = err.topk(int(empty.sum())).indices
             cent[empty] = x[worst]
         if log is not None and (it % 5 == 4 or it == iters - 1):
-            mse = ((x - cent[nearest(x, cent)]) ** 2).sum(1).mean().item()
+            # Error of the assignment just made (before this update): free, and a fair progress sign.
+            mse = ((x - cent[assign]) ** 2).sum(1).mean().item()
             log(f"  k-means k={k_eff} iter {it + 1}/{iters}: mse {mse:.4f}, empty {int(empty.sum())}")
     if k_eff < k:
         # Too little data for k codes: pad with copies so every index stays decodable.
@@ -115,6 +120,7 @@ class ResidualKMeansVQ:
         iters: int = 20,
         seed: int = 0,
         log: Callable[[str], None] | None = None,
+        max_points: int | None = None,
     ) -> ResidualKMeansVQ:
         """Fit one k-means codebook per level on the running residual.
 
@@ -124,13 +130,14 @@ class ResidualKMeansVQ:
             iters: Lloyd iterations per level.
             seed: random seed.
             log: optional progress sink.
+            max_points: k-means iterates on at most this many rows per level.
         """
         residual = x.clone()
         books = []
         for level, k in enumerate(sizes):
             if log is not None:
                 log(f" level {level}: {k} codes on {len(x)} vectors of {x.shape[1]} dims")
-            cb = kmeans(residual, k, iters=iters, seed=seed + level, log=log)
+            cb = kmeans(residual, k, iters=iters, seed=seed + level, log=log, max_points=max_points)
             residual -= cb[nearest(residual, cb)]
             books.append(cb)
         return cls(books)

@@ -65,14 +65,18 @@ def _analyze_to_cache(args: tuple[str, str, WorldConfig]) -> None:
     Path(tmp).rename(cache)  # atomic: an interrupted run never leaves a torn cache file
 
 
+def feature_cache_dir(work: Path, world: WorldConfig) -> Path:
+    """Where features made with these analysis settings are cached, one .npy per utterance id."""
+    return work / f"features_{hashlib.sha1(json.dumps(asdict(world)).encode()).hexdigest()[:10]}"
+
+
 def extract_features(utts: list, world: WorldConfig, work: Path, jobs: int, log: Log) -> np.ndarray:
     """WORLD feature vectors of all utterances, [N_frames, dim], utterances concatenated.
 
     Each utterance's features are cached under work/ by id, so a rerun (or a grown corpus) only analyses
     what is new.
     """
-    key = hashlib.sha1(json.dumps(asdict(world)).encode()).hexdigest()[:10]
-    cache_dir = work / f"features_{key}"
+    cache_dir = feature_cache_dir(work, world)
     cache_dir.mkdir(parents=True, exist_ok=True)
     caches = [str(cache_dir / f"{u.id}.npy") for u in utts]
     todo = [(u.wav_path, c, world) for u, c in zip(utts, caches) if not Path(c).exists()]
@@ -106,7 +110,14 @@ def fit_codec(cfg: GroupCodecConfig, raw: np.ndarray, work: Path, log: Log) -> G
                 log(
                     f"group {spec.name} level {level}: k-means {k} codes on {len(residual)} x {residual.shape[1]}"
                 )
-                cb = kmeans(residual, k, iters=cfg.kmeans_iters, seed=cfg.seed + 1000 * gi + level, log=log)
+                cb = kmeans(
+                    residual,
+                    k,
+                    iters=cfg.kmeans_iters,
+                    seed=cfg.seed + 1000 * gi + level,
+                    log=log,
+                    max_points=cfg.kmeans_points,
+                )
                 torch.save(cb, f)
                 log(f"group {spec.name} level {level}: done in {time.time() - t0:.0f} s")
             idx = nearest(residual, cb)
@@ -171,6 +182,7 @@ def build_config(args: argparse.Namespace) -> GroupCodecConfig:
         low_order_weight=args.low_order_weight,
         energy_weight=args.energy_weight,
         kmeans_iters=args.iters,
+        kmeans_points=args.kmeans_points,
     )
 
 
@@ -197,7 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--plain-size", type=int, default=1024)
     p.add_argument("--low-order-weight", type=float, default=GroupCodecConfig.low_order_weight)
     p.add_argument("--energy-weight", type=float, default=GroupCodecConfig.energy_weight)
-    p.add_argument("--iters", type=int, default=20, help="k-means iterations per level")
+    p.add_argument(
+        "--iters", type=int, default=GroupCodecConfig.kmeans_iters, help="k-means iterations per level"
+    )
+    p.add_argument(
+        "--kmeans-points", type=int, default=GroupCodecConfig.kmeans_points, help="frames k-means iterates on"
+    )
     p.add_argument(
         "--refiner-steps", type=int, default=3000, help="training steps of the context refiner (0: none)"
     )
@@ -220,10 +237,15 @@ def main(argv: list[str] | None = None) -> int:
             f"The corpus at {args.corpus} has no training utterances yet; build or wait for it."
         )
     utts = sorted(utts, key=lambda u: u.id)
+    cfg = build_config(args)
     if args.max_hours is not None:
-        # Spread the budget over every speaker rather than taking the first speakers whole.
+        # A random sample spreads the budget over every speaker; utterances already analysed (by an
+        # interrupted or earlier run on a smaller corpus) come first, so a rerun reuses their features.
         rng = np.random.default_rng(0)
-        order = rng.permutation(len(utts))
+        cached = feature_cache_dir(work, cfg.world)
+        is_cached = np.array([(cached / f"{u.id}.npy").exists() for u in utts])
+        perm = rng.permutation(len(utts))
+        order = np.concatenate([perm[is_cached[perm]], perm[~is_cached[perm]]])
         kept, total = [], 0.0
         for i in order:
             if total >= args.max_hours * 3600:
@@ -235,7 +257,6 @@ def main(argv: list[str] | None = None) -> int:
     speakers = sorted({u.speaker for u in utts})
     log(f"data: {len(utts)} utterances, {hours:.2f} h, {len(speakers)} speakers")
 
-    cfg = build_config(args)
     raw = extract_features(utts, cfg.world, work, args.jobs, log)
     log(f"features: {raw.shape[0]} frames x {raw.shape[1]} dims")
     codec = fit_codec(cfg, raw, work, log)
