@@ -159,6 +159,8 @@ def test_corpus_round_trip_and_training_on_it(tmp_path):
         "16",
         "--eval-batches",
         "1",
+        "--threads",
+        "1",
     ]
     assert train_main(args) == 0
     model, meta = load_model(tmp_path / "ck.pt")
