@@ -43,7 +43,7 @@ from engine.semantic.duration_eval import (
 )
 from engine.semantic.duration_model import seconds_to_frames
 from engine.semantic.prompt_features import PromptFeatures, log_mel
-from engine.semantic.t2s import TextToSemantic
+from engine.semantic.t2s import DEFAULT_CHECKPOINT, TextToSemantic
 from engine.semantic.tokens import PhoneTokenizer, alignment_frames
 from engine.text.phone_inventory import LONG_PAUSE, PHONE_SET, SHORT_PAUSE
 
@@ -177,9 +177,9 @@ def position_bucket_r2(
     return r2
 
 
-def measure(corpus: str = DEFAULT_CORPUS) -> dict:
+def measure(corpus: str = DEFAULT_CORPUS, checkpoint: str = DEFAULT_CHECKPOINT) -> dict:
     """All figures of this benchmark, as a dict (see `run` for their meaning)."""
-    t2s = TextToSemantic()
+    t2s = TextToSemantic(checkpoint)
     train_utts, eval_utts = load_manifest(corpus, "train"), load_manifest(corpus, "eval")
     if not eval_utts:
         raise UserInputError(f"{corpus!r} has no eval utterances; build the corpus first.")
@@ -236,11 +236,12 @@ def sections(figures: dict) -> list[Section]:
         rows.append((
             name, model["utterances"], base["phone_mae_ms"], model["phone_mae_ms"],
             1.0 - model["phone_mae_ms"] / base["phone_mae_ms"], base["total_within_10"], model["total_within_10"],
-            model["total_abs_rel_error"],
+            model["total_abs_rel_error"], base["speech_within_10"], model["speech_within_10"],
         ))
     duration = Table(
         columns=("eval voices", "utts", "baseline ms/phone", "model ms/phone", "error cut", "baseline within 10%",
-                 "model within 10%", "model mean |len err|"),
+                 "model within 10%", "model mean |len err|", "baseline within 10% w/o end pause",
+                 "model within 10% w/o end pause"),
         rows=tuple(rows),
         caption="Per-phone mean absolute duration error and utterance-length error, phones from the alignment",
     )
@@ -293,13 +294,17 @@ def run(out_dir: Path) -> list[Section]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Text-to-semantic figures on the corpus's evaluation split.")
     parser.add_argument("--corpus", default=DEFAULT_CORPUS)
+    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT)
+    parser.add_argument("--json", help="also write the raw figures here")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
-        figures = measure(args.corpus)
+        figures = measure(args.corpus, args.checkpoint)
     except UserInputError as error:
         sys.exit(str(error))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1, default=float))
     with tempfile.TemporaryDirectory() as tmp:
         for section in sections(figures):
             print(section_markdown(section, Path(tmp)))

@@ -62,6 +62,19 @@ def test_cumulative_rounding_keeps_total_and_every_phone():
     assert (frames >= 1).all() and frames[1] == 6  # 0.113 s starting at 0.02 s ends at 0.133 s -> frame 7
 
 
+def test_duration_scores():
+    from engine.semantic.duration_data import DurationExample
+    from engine.semantic.duration_eval import score
+
+    phones = ("h", "a", "_.")
+    example = DurationExample("u", "s", phones, tuple(PHONE_ID[p] for p in phones), (0.1, 0.2, 0.3))
+    exact = score([example], [np.array([0.1, 0.2, 0.3])])
+    assert exact.phone_mae_ms == 0 and exact.total_within_10 == 1 and exact.speech_within_10 == 1
+    long_pause = score([example], [np.array([0.1, 0.2, 0.6])])
+    assert long_pause.phone_mae_ms == pytest.approx(100.0) and long_pause.sounding_mae_ms == 0
+    assert long_pause.total_within_10 == 0 and long_pause.speech_within_10 == 1
+
+
 def test_speaking_rate_orders_slow_and_fast_speech(tmp_path):
     slow = _read(espeak_to_wav(SENTENCE, tmp_path / "slow.wav", speed=120))
     fast = _read(espeak_to_wav(SENTENCE, tmp_path / "fast.wav", speed=220))

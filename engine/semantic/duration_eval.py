@@ -25,6 +25,8 @@ class DurationScores:
         sounding_mae_ms: the same over phones that are not pauses.
         total_within_10: fraction of utterances whose total length is within 10% of the reference.
         total_abs_rel_error: mean |predicted total - reference total| / reference total.
+        speech_within_10: like total_within_10, without the sentence-end pause (the synthesizer's trailing
+            silence, 0.2-0.5 s depending on the engine; turns are joined with pauses of their own).
     """
 
     utterances: int
@@ -33,6 +35,7 @@ class DurationScores:
     sounding_mae_ms: float
     total_within_10: float
     total_abs_rel_error: float
+    speech_within_10: float
 
 
 def score(examples: Sequence[DurationExample], predicted: Sequence[np.ndarray]) -> DurationScores:
@@ -45,14 +48,18 @@ def score(examples: Sequence[DurationExample], predicted: Sequence[np.ndarray]) 
     Returns:
         The figures.
     """
-    errors, sounding_errors, relative = [], [], []
-    for example, seconds in zip(examples, predicted):
-        reference = np.asarray(example.seconds)
-        error = np.abs(np.asarray(seconds) - reference)
+    errors, sounding_errors, relative, speech_relative = [], [], [], []
+    for example, predicted_seconds in zip(examples, predicted):
+        reference, seconds = np.asarray(example.seconds), np.asarray(predicted_seconds)
+        error = np.abs(seconds - reference)
         errors.append(error)
         sounding = np.array([p not in (SHORT_PAUSE, LONG_PAUSE) for p in example.phones])
         sounding_errors.append(error[sounding])
         relative.append(abs(float(np.sum(seconds)) - reference.sum()) / reference.sum())
+        speech = slice(None, -1) if example.phones[-1] == LONG_PAUSE else slice(None)
+        speech_relative.append(
+            abs(float(np.sum(seconds[speech])) - reference[speech].sum()) / reference[speech].sum()
+        )
     all_errors, all_sounding = np.concatenate(errors), np.concatenate(sounding_errors)
     relative_array = np.array(relative)
     return DurationScores(
@@ -62,6 +69,7 @@ def score(examples: Sequence[DurationExample], predicted: Sequence[np.ndarray]) 
         sounding_mae_ms=1000.0 * float(all_sounding.mean()),
         total_within_10=float((relative_array <= 0.10).mean()),
         total_abs_rel_error=float(relative_array.mean()),
+        speech_within_10=float((np.array(speech_relative) <= 0.10).mean()),
     )
 
 

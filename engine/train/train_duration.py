@@ -11,6 +11,7 @@ import datetime
 import json
 import math
 import os
+import pickle
 import random
 import sys
 import time
@@ -35,10 +36,12 @@ from engine.semantic.duration_eval import (
     score,
 )
 from engine.semantic.duration_model import DurationConfig, DurationModel, save_checkpoint
-from engine.semantic.prompt_features import STYLE_BANDS
+from engine.semantic.prompt_features import STYLE_BANDS, PromptFeatures
 
 CHECKPOINT_NAME = "duration.pt"
 RESUME_NAME = "resume.pt"
+# Bump the name when prompt_features changes what it measures.
+PROMPT_CACHE_NAME = "prompt_features.pkl"
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,22 @@ def _log(out_dir: str, message: str) -> None:
 def _examples(corpus: str, split: str) -> list[DurationExample]:
     examples = [utterance_to_example(u) for u in load_manifest(corpus, split)]
     return [e for e in examples if e is not None]
+
+
+def _cached_prompts(utterances: list, out_dir: str) -> dict[str, PromptFeatures]:
+    """Prompt features of the utterances, measured once and kept in OUT/prompt_features.pkl (not shipped)."""
+    path = os.path.join(out_dir, PROMPT_CACHE_NAME)
+    cached: dict[str, PromptFeatures] = {}
+    if os.path.exists(path):
+        with open(path, "rb") as handle:
+            cached = pickle.load(handle)
+    missing = [u for u in utterances if u.id not in cached]
+    if missing:
+        cached.update(measure_prompts(missing))
+        with open(path + ".tmp", "wb") as handle:
+            pickle.dump(cached, handle)
+        os.replace(path + ".tmp", path)
+    return {u.id: cached[u.id] for u in utterances if u.id in cached}
 
 
 def duration_loss(
@@ -109,7 +128,7 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
     train_set, valid_set = _examples(corpus, "train"), _examples(corpus, "valid")
     if not train_set or not valid_set:
         raise UserInputError(f"{corpus!r} has no train or no valid utterances yet; build more of the corpus first.")
-    features = measure_prompts(load_manifest(corpus, "train") + load_manifest(corpus, "valid"))
+    features = _cached_prompts(load_manifest(corpus, "train") + load_manifest(corpus, "valid"), out_dir)
     train_prompts, valid_prompts = PromptSampler(train_set, features), PromptSampler(valid_set, features)
     train_set = [e for e in train_set if train_prompts.has_prompt(e)]
     valid_set = [e for e in valid_set if valid_prompts.has_prompt(e)]
@@ -168,8 +187,9 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
         prompt_rates = prompt_rates / tempo
         # Now and then the style is withheld (the average voice stands in), so a rate alone still works and
         # the model cannot lean on the fingerprint to recognize the training voices.
-        withheld = torch.tensor([rng.random() < train_config.style_dropout for _ in batch])
-        prompt_styles[withheld] = model.style_mean
+        if config.style_bands:
+            withheld = torch.tensor([rng.random() < train_config.style_dropout for _ in batch])
+            prompt_styles[withheld] = model.style_mean
         for group in optimizer.param_groups:
             group["lr"] = _lr_at(step, train_config)
         loss, parts = duration_loss(
