@@ -1,4 +1,5 @@
-"""Command line: `dialogue-synth check TRANSCRIPT --voice S1=a.wav ...` reports what was understood."""
+"""Command line: `dialogue-synth check TRANSCRIPT --voice S1=a.wav ...` reports what was understood;
+`dialogue-synth generate TRANSCRIPT --voice S1=a.wav --voice S2=b.mp3 -o out.wav` synthesizes the dialogue."""
 
 from __future__ import annotations
 
@@ -49,7 +50,74 @@ def check(transcript_path: Path, voice_args: Sequence[str]) -> str:
     """Parse a transcript file and its voice clips; return the report of what was understood."""
     from engine.input_report import describe_input
 
-    return describe_input(read_transcript(transcript_path), parse_voice_args(voice_args), str(transcript_path))
+    return describe_input(
+        read_transcript(transcript_path), parse_voice_args(voice_args), str(transcript_path)
+    )
+
+
+def generate(args: argparse.Namespace) -> str:
+    """Synthesize the dialogue of `args.transcript` into `args.output`, with a progress bar on stderr.
+
+    Returns:
+        The report: notes, per-stage timings, real-time factor and the file written.
+    """
+    from tqdm import tqdm
+
+    from engine.audio import WRITABLE_FORMATS, AudioInputError, write_audio
+    from engine.pipeline import DialogueSynthesizer
+
+    suffix = args.output.suffix.lstrip(".").lower()
+    if suffix not in WRITABLE_FORMATS:  # checked first: a bad name should not cost a whole synthesis
+        raise AudioInputError(
+            f"Cannot write '{args.output.name}': use a name ending in .wav or .mp3 (or .flac, .ogg)."
+        )
+    transcript = read_transcript(args.transcript)
+    voices = parse_voice_args(args.voice)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(max(1, args.threads))
+    synthesizer = DialogueSynthesizer(acoustic=args.acoustic)
+    # The bar shows up after half a second, so an input error (found at once) is not drawn over a bar.
+    bar = tqdm(total=1000, bar_format="{l_bar}{bar}| {elapsed}", file=sys.stderr, delay=0.5, mininterval=0)
+
+    def show(stage: str, fraction: float) -> None:
+        bar.set_description_str(stage, refresh=False)
+        bar.update(round(fraction * 1000) - bar.n)
+
+    try:
+        result = synthesizer.synthesize(
+            transcript,
+            voices,
+            method=args.method,
+            iterations=args.iterations,
+            temperature=args.temperature,
+            guidance=args.guidance,
+            seed=args.seed,
+            rate=args.rate,
+            progress=show,
+            keep_trace=False,
+        )
+    except BaseException:
+        bar.leave = False  # clear the bar: the error message follows
+        raise
+    finally:
+        bar.close()
+    write_audio(args.output, result.audio, result.sample_rate)
+    settings = result.settings
+    stages = ("parse", "load", "prompts", "t2s", "acoustic", "codec_decode", "assemble")
+    lines = [f"note: {note}" for note in result.notes]
+    lines.append(
+        f"{settings.method}, {settings.iterations} iterations ({result.trace.forward_passes} forward passes), "
+        f"temperature {settings.temperature:g}, guidance {settings.guidance:g}, seed {settings.seed}"
+    )
+    lines.append("time per stage: " + ", ".join(f"{s} {result.timings[s]:.2f} s" for s in stages))
+    lines.append(
+        f"total {result.timings['total']:.2f} s for {result.duration_s:.2f} s of audio: "
+        f"real-time factor {result.real_time_factor:.2f}"
+    )
+    lines.append(f"wrote {args.output} ({len(result.turns)} turns, {result.duration_s:.1f} s)")
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,10 +126,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     check_cmd = commands.add_parser("check", help="parse a transcript and voice clips and report them")
-    check_cmd.add_argument("transcript", type=Path, help="text file: one turn per line, '[S1] text' or 'Name: text'")
+    check_cmd.add_argument(
+        "transcript", type=Path, help="text file: one turn per line, '[S1] text' or 'Name: text'"
+    )
     check_cmd.add_argument(
         "--voice", action="append", default=[], metavar="SPEAKER=FILE", help="voice clip for a speaker"
     )
+    gen = commands.add_parser("generate", help="synthesize a dialogue into a wav or mp3 file")
+    gen.add_argument(
+        "transcript", type=Path, help="text file: one turn per line, '[S1] text' or 'Name: text'"
+    )
+    gen.add_argument(
+        "--voice",
+        action="append",
+        default=[],
+        metavar="SPEAKER=FILE",
+        help="voice clip (3-15 s) of a speaker",
+    )
+    gen.add_argument("-o", "--output", type=Path, default=Path("dialogue.wav"), help="output .wav or .mp3")
+    gen.add_argument("--method", default="group", help="group (default, fastest), soundstorm or spans")
+    gen.add_argument("--iterations", type=int, help="main decoding steps, 1-64 (default: the method's)")
+    gen.add_argument("--seed", type=int, default=0, help="the same seed gives the same audio")
+    gen.add_argument("--temperature", type=float, default=1.0, help="token sampling temperature (0 = greedy)")
+    gen.add_argument("--guidance", type=float, help="classifier-free guidance weight (default: the method's)")
+    gen.add_argument("--rate", type=float, default=1.0, help="speaking rate factor, 0.5-2.0")
+    gen.add_argument(
+        "--acoustic", type=Path, help="acoustic checkpoint (default assets/acoustic/acoustic.pt)"
+    )
+    gen.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     return parser
 
 
@@ -70,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             print(check(args.transcript, args.voice))
+        elif args.command == "generate":
+            print(generate(args))
     except UserInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

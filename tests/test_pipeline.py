@@ -1,0 +1,315 @@
+"""The end-to-end pipeline and the `generate` command, with a tiny random acoustic model and the shipped codec
+and duration model (speed and plumbing do not depend on the acoustic weights)."""
+
+import re
+import wave
+
+import numpy as np
+import pytest
+import torch
+
+from engine import pipeline
+from engine.acoustic.decoding import DEFAULT_STEPS
+from engine.acoustic.model import AcousticConfig, AcousticModel, save_checkpoint
+from engine.cli import main
+from engine.codec import load_codec
+from engine.errors import UserInputError
+from engine.pipeline import DialogueSynthesizer
+from engine.semantic.tokens import PhoneTokenizer
+from tests.conftest import espeak_to_wav
+
+DIALOGUE = "[S1] Hello there.\n[S2] Hi, how are you?\n[S1] Fine, thanks."
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Small models run fastest on one thread, and other jobs may share the cores."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def codec():
+    return load_codec()
+
+
+def tiny_model(codec, seed=0, sizes=None):
+    torch.manual_seed(seed)
+    config = AcousticConfig(
+        sizes or codec.codebook_sizes,
+        codec.groups,
+        (PhoneTokenizer().vocab_size,),
+        d_model=32,
+        n_layers=1,
+        n_heads=2,
+        conv_kernel=5,
+        dropout=0.0,
+        prompt_layers=1,
+    )
+    return AcousticModel(config).eval()
+
+
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("voices")
+    return {
+        "S1": espeak_to_wav("This is the first speaker, talking for a few seconds.", folder / "s1.wav"),
+        "S2": espeak_to_wav(
+            "And here is the second one, with a higher voice.", folder / "s2.wav", voice="en-us+f3", pitch=70
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def synth(codec):
+    return DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec), prompt_seconds=2.0)
+
+
+@pytest.fixture(scope="module")
+def result(synth, voices):
+    return synth.synthesize(DIALOGUE, voices)
+
+
+def test_three_turn_dialogue_synthesizes(result, synth):
+    assert [t.speaker for t in result.turns] == ["S1", "S2", "S1"]
+    assert result.turns[1].text == "Hi, how are you?"
+    assert result.audio.dtype == np.float32 and result.audio.ndim == 1
+    assert np.isfinite(result.audio).all() and np.abs(result.audio).max() <= 1.0
+    assert result.sample_rate == synth.codec.sample_rate
+    assert result.settings.method == "group" and result.settings.iterations == DEFAULT_STEPS["group"]
+    assert result.settings.rates == (("S1", 1.0), ("S2", 1.0))
+    q = synth.codec.n_q
+    assert result.tokens.shape == (3, q, max(t.n_frames for t in result.turns))
+    for i, turn in enumerate(result.turns):
+        assert (result.tokens[i, :, : turn.n_frames] >= 0).all()  # every real frame was generated
+    stages = ("parse", "load", "prompts", "t2s", "acoustic", "codec_decode", "assemble")
+    assert set(result.timings) == {*stages, "total"}
+    assert sum(result.timings[s] for s in stages) <= result.timings["total"]
+    assert 0 < result.real_time_factor == pytest.approx(result.timings["total"] / result.duration_s)
+
+
+def test_turn_timings_match_the_audio(result):
+    rate = result.sample_rate
+    previous_end = 0.0
+    for i, turn in enumerate(result.turns):
+        start, end = round(turn.start_s * rate), round(turn.end_s * rate)
+        np.testing.assert_array_equal(result.audio[start:end], turn.audio)
+        assert end - start == len(turn.audio)
+        # A turn is at most its generated frames long (edge silence may be trimmed).
+        assert len(turn.audio) <= turn.n_frames * rate / 50 + 1
+        assert int(result.trace.lengths[i]) == turn.n_frames
+        pause = turn.start_s - previous_end
+        assert (0.1 if i == 0 else 0.15) <= pause <= 0.6
+        assert not result.audio[round(previous_end * rate) : start].any()  # silence between turns
+        previous_end = turn.end_s
+    assert result.duration_s - previous_end == pytest.approx(0.15, abs=1e-3)
+
+
+def test_one_acoustic_decode_for_the_whole_dialogue(synth, voices, monkeypatch):
+    calls = []
+    real = pipeline.DECODERS["group"]
+
+    def counting(model, semantic, lengths, prompt, prompt_lengths, **kwargs):
+        calls.append((semantic.shape, prompt.shape, lengths.tolist(), prompt_lengths.tolist()))
+        return real(model, semantic, lengths, prompt, prompt_lengths, **kwargs)
+
+    monkeypatch.setitem(pipeline.DECODERS, "group", counting)
+    out = synth.synthesize(DIALOGUE, voices)
+    assert len(calls) == 1
+    semantic_shape, prompt_shape, lengths, prompt_lengths = calls[0]
+    assert semantic_shape == (3, max(lengths)) and lengths == [t.n_frames for t in out.turns]
+    # Turns 1 and 3 share S1's prompt; at most 2 s of each clip is used.
+    assert prompt_shape[:2] == (3, synth.codec.n_q)
+    assert prompt_lengths[0] == prompt_lengths[2] <= 2.0 * 50 + 1
+    assert out.trace.forward_passes == 5  # pitch coarse x2, spectrum coarse x2, spectrum fine x1
+
+
+def test_deterministic_for_a_seed(synth, voices, result):
+    again = synth.synthesize(DIALOGUE, voices, seed=0)
+    np.testing.assert_array_equal(again.audio, result.audio)
+    other = synth.synthesize(DIALOGUE, voices, seed=1)
+    assert not torch.equal(other.tokens, result.tokens)
+
+
+def test_voice_prompts_are_encoded_once_per_clip(codec, voices, monkeypatch):
+    synth = DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec), prompt_seconds=2.0)
+    encoded = []
+    real = codec.encode
+    monkeypatch.setattr(codec, "encode", lambda samples: encoded.append(len(samples)) or real(samples))
+    synth.synthesize(DIALOGUE, voices, iterations=1)
+    synth.synthesize(DIALOGUE, voices, iterations=1)
+    synth.synthesize(DIALOGUE, {"S1": voices["S1"].read_bytes(), "S2": voices["S2"]}, iterations=1)
+    assert encoded[:2] == [32000, 32000]  # the last 2 s of each clip
+    assert len(encoded) == 3  # the second call hit the cache; S1's bytes are a new source, encoded once
+
+
+@pytest.mark.parametrize("method", ["soundstorm", "group", "spans"])
+def test_each_method_runs(synth, voices, method):
+    out = synth.synthesize("[S1] Hi.\n[S2] Hello.", voices, method=method, iterations=2)
+    assert out.trace.method == method
+    assert out.settings.iterations == 2
+    groups = synth.codec.groups
+    expected = {
+        "soundstorm": 2 + (synth.codec.n_q - 1),  # (2, 1, 1, ...) per level
+        "spans": 2 + (synth.codec.n_q - 1),
+        "group": 2 * len(groups) + sum(len(g) > 1 for g in groups),  # 2 per coarse level, 1 for the fine ones
+    }[method]
+    assert len(out.trace) == expected
+    assert out.duration_s > 0.5
+
+
+def test_progress_is_increasing_and_shows_acoustic_iterations(synth, voices):
+    events = []
+    out = synth.synthesize(
+        DIALOGUE, voices, method="soundstorm", iterations=3, progress=lambda *e: events.append(e)
+    )
+    assert events[0] == ("starting", 0.0)
+    assert events[-1] == ("done", 1.0)
+    fractions = [f for _, f in events]
+    assert fractions == sorted(fractions)
+    iterations = [s for s, _ in events if s.startswith("acoustic: iteration")]
+    total = len(out.trace)
+    assert iterations == [f"acoustic: iteration {i}/{total}" for i in range(1, total + 1)]
+    stages = [s for s, _ in events]
+    assert stages.index("text to semantic") < stages.index(iterations[0]) < stages.index("assembling turns")
+
+
+def test_first_progress_comes_before_any_work(codec, voices):
+    synth = DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec))
+    events = []
+
+    def progress(stage, fraction):
+        events.append((stage, synth._checked))  # models not yet checked = nothing loaded or run
+
+    synth.synthesize("[S1] Hi.", {"S1": voices["S1"]}, iterations=1, progress=progress)
+    assert events[0] == ("starting", False)
+    assert events[1] == ("loading models", False)
+
+
+@pytest.mark.parametrize(
+    ("transcript", "kwargs", "expected"),
+    [
+        (DIALOGUE + "\n[S3] Who am I?", {}, r"no voice was given for S3.*--voice S3="),
+        ("", {}, r"transcript is empty"),
+        ("  \n", {}, r"transcript is empty"),
+        (DIALOGUE, {"method": "maskgit"}, r"'maskgit' is unknown; choose one of soundstorm, group, spans"),
+        (DIALOGUE, {"iterations": 0}, r"Iterations 0 is out of range; choose 1 to 64"),
+        (DIALOGUE, {"iterations": 65}, r"Iterations 65 is out of range"),
+        (DIALOGUE, {"iterations": 2.5}, r"whole number from 1 to 64"),
+        (DIALOGUE, {"temperature": -1.0}, r"Temperature -1.0 is out of range"),
+        (DIALOGUE, {"guidance": 0.5}, r"Guidance 0.5 is out of range"),
+        (DIALOGUE, {"rate": 3.0}, r"Speaking rate 3.0 is out of range"),
+        (DIALOGUE, {"rate": {"S9": 1.2}}, r"rate was given for S9, who never speaks"),
+        (DIALOGUE, {"seed": -1}, r"Seed -1"),
+    ],
+)
+def test_bad_input_is_a_user_input_error(synth, voices, transcript, kwargs, expected):
+    with pytest.raises(UserInputError, match=expected):
+        synth.synthesize(transcript, voices, **kwargs)
+
+
+def test_bad_voice_clip_names_the_speaker(synth, voices, tmp_path):
+    silent = tmp_path / "silent.wav"
+    with wave.open(str(silent), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(b"\0\0" * 32000)
+    with pytest.raises(UserInputError, match=r"S2's voice \(silent.wav\).*silent"):
+        synth.synthesize(DIALOGUE, {"S1": voices["S1"], "S2": silent})
+
+
+def test_per_speaker_rate_changes_that_speakers_length(synth, voices, result):
+    out = synth.synthesize(DIALOGUE, voices, rate={"s2": 0.6})
+    assert out.settings.rates == (("S1", 1.0), ("S2", 0.6))
+    assert out.turns[0].n_frames == result.turns[0].n_frames
+    assert out.turns[1].n_frames > 1.4 * result.turns[1].n_frames
+
+
+def test_missing_acoustic_checkpoint_says_how_to_train_it(codec, voices, tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "DEFAULT_ACOUSTIC_CHECKPOINT", tmp_path / "acoustic.pt")
+    with pytest.raises(
+        UserInputError, match=r"shipped acoustic model .*acoustic.pt is missing.*train_acoustic"
+    ):
+        DialogueSynthesizer(codec=codec).synthesize(DIALOGUE, voices)
+    with pytest.raises(UserInputError, match=r"nope.pt is missing"):
+        DialogueSynthesizer(codec=codec, acoustic=tmp_path / "nope.pt").load()
+
+
+def test_model_for_another_codec_is_refused(codec):
+    sizes = tuple(k // 2 for k in codec.codebook_sizes)
+    with pytest.raises(UserInputError, match="retrain the acoustic model"):
+        DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec, sizes=sizes)).load()
+
+
+def test_prompt_length_follows_the_checkpoint(codec, tmp_path):
+    path = tmp_path / "acoustic.pt"
+    save_checkpoint(path, tiny_model(codec), {"arch": "parallel", "train_config": {"prompt_frames": 150}})
+    synth = DialogueSynthesizer(codec=codec, acoustic=path)
+    assert synth.prompt_seconds == 3.0
+    assert DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec)).prompt_seconds == 6.0
+
+
+# The `generate` command -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def checkpoint(codec, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "acoustic.pt"
+    save_checkpoint(path, tiny_model(codec), {"arch": "parallel"})
+    return path
+
+
+def _args(tmp_path, voices, checkpoint, out, *extra):
+    transcript = tmp_path / "dialogue.txt"
+    transcript.write_text(DIALOGUE, encoding="utf-8")
+    voice_args = [a for s, p in voices.items() for a in ("--voice", f"{s}={p}")]
+    return ["generate", str(transcript), *voice_args, "-o", str(out), "--acoustic", str(checkpoint), *extra]
+
+
+def test_generate_writes_a_playable_wav(tmp_path, voices, checkpoint, capsys, monkeypatch):
+    import tqdm
+
+    class ImmediateBar(tqdm.tqdm):  # the real bar waits 0.5 s before it shows; a fast test may never see it
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "delay": 0})
+
+    monkeypatch.setattr(tqdm, "tqdm", ImmediateBar)
+    out = tmp_path / "out.wav"
+    assert main(_args(tmp_path, voices, checkpoint, out, "--iterations", "1", "--seed", "3")) == 0
+    captured = capsys.readouterr()
+    with wave.open(str(out)) as audio:
+        seconds = audio.getnframes() / audio.getframerate()
+        assert audio.getnchannels() == 1 and audio.getframerate() == 16000
+    assert re.search(r"group, 1 iterations \(3 forward passes\).*seed 3", captured.out)
+    assert "time per stage: parse" in captured.out and "acoustic" in captured.out
+    reported = float(re.search(r"for ([\d.]+) s of audio: real-time factor [\d.]+", captured.out).group(1))
+    assert seconds == pytest.approx(reported, abs=0.01)
+    assert "acoustic: iteration" in captured.err and "100%" in captured.err  # the tqdm bar
+
+
+def test_generate_writes_mp3(tmp_path, voices, checkpoint, capsys):
+    from pydub import AudioSegment
+
+    out = tmp_path / "out.mp3"
+    assert main(_args(tmp_path, voices, checkpoint, out, "--iterations", "1", "--method", "spans")) == 0
+    reported = float(re.search(r"for ([\d.]+) s of audio", capsys.readouterr().out).group(1))
+    segment = AudioSegment.from_file(out)
+    assert segment.duration_seconds == pytest.approx(reported, abs=0.1)
+    assert segment.rms > 0
+
+
+def test_generate_errors_are_readable(tmp_path, voices, checkpoint, capsys):
+    assert main(_args(tmp_path, voices, checkpoint, tmp_path / "out.txt")) == 2
+    assert "use a name ending in .wav or .mp3" in capsys.readouterr().err
+    assert main(_args(tmp_path, voices, checkpoint, tmp_path / "o.wav", "--method", "fast")) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "choose one of soundstorm, group, spans" in err
+    assert main(_args(tmp_path, {"S1": voices["S1"]}, checkpoint, tmp_path / "o.wav")) == 2
+    assert "--voice S2=" in capsys.readouterr().err
+    assert main(_args(tmp_path, voices, tmp_path / "missing.pt", tmp_path / "o.wav")) == 2
+    err = capsys.readouterr().err
+    assert "missing.pt is missing" in err and "Traceback" not in err
+    assert not (tmp_path / "o.wav").exists()
