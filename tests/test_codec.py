@@ -148,6 +148,10 @@ def test_shipped_codec_metadata():
     assert meta["command"].startswith("python -m engine.train.train_codec")
     assert meta["data"]["hours"] > 0 and meta["data"]["speakers"]
     assert codec.groups[0] == (0,) and codec.codebook_sizes[1] >= 4096
+    quality = meta["quality"]["settings"]
+    # Measured figures, not placeholders: WER falls from the first levels to all levels.
+    first, full = quality[next(k for k in quality if k.startswith("levels"))], list(quality.values())[-1]
+    assert full["wer"] < first["wer"] and full["mcd_db"] < first["mcd_db"]
 
 
 def test_encodec_imports_without_torchaudio_and_says_where_the_checkpoint_goes(tmp_path):

@@ -153,8 +153,14 @@ def synthesize(frames: WorldFrames, cfg: WorldConfig) -> np.ndarray:
 
 def _band_aperiodicity_to_bins(ap_bands_db: np.ndarray, cfg: WorldConfig) -> np.ndarray:
     """Per-bin linear aperiodicity from band means in dB, interpolated between band centres."""
+    db = ap_bands_db @ _interpolation_matrix(cfg)
+    return np.ascontiguousarray(np.clip(10 ** (db / 20), 1e-3, 1.0))
+
+
+def _interpolation_matrix(cfg: WorldConfig) -> np.ndarray:
+    """[n_bands, n_bins] weights of linear interpolation between band centres (flat beyond the ends)."""
     freqs = np.linspace(0.0, cfg.sample_rate / 2, cfg.fft_size // 2 + 1)
     edges = np.minimum(np.array(AP_BAND_EDGES_HZ), cfg.sample_rate / 2)
     centres = (edges[:-1] + edges[1:]) / 2
-    db = np.stack([np.interp(freqs, centres, row) for row in ap_bands_db])
-    return np.ascontiguousarray(np.clip(10 ** (db / 20), 1e-3, 1.0))
+    # Interpolating each band's indicator gives its weight at every bin: np.interp is linear in the values.
+    return np.stack([np.interp(freqs, centres, np.eye(len(centres))[i]) for i in range(len(centres))])
