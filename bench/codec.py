@@ -247,8 +247,8 @@ def sections(figures: dict, codec: GroupRVQCodec) -> list:
         caption="WER by voice.",
     )
     level_names = [
-        f"{q}: {gi}/{depth} ({codec.codebook_sizes[q]})"
-        for gi, g in enumerate(codec.groups)
+        f"{q}: {spec.name}/{depth} ({codec.codebook_sizes[q]})"
+        for spec, g in zip(codec.cfg.groups, codec.groups)
         for depth, q in enumerate(g)
     ]
     ent = figures["entropy_bits"]
