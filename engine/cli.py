@@ -63,30 +63,31 @@ def generate(args: argparse.Namespace) -> str:
     """
     from tqdm import tqdm
 
-    from engine.audio import WRITABLE_FORMATS, AudioInputError, write_audio
-    from engine.pipeline import DialogueSynthesizer
-
-    suffix = args.output.suffix.lstrip(".").lower()
-    if suffix not in WRITABLE_FORMATS:  # checked first: a bad name should not cost a whole synthesis
-        raise AudioInputError(
-            f"Cannot write '{args.output.name}': use a name ending in .wav or .mp3 (or .flac, .ogg)."
-        )
     transcript = read_transcript(args.transcript)
     voices = parse_voice_args(args.voice)
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(max(1, args.threads))
-    synthesizer = DialogueSynthesizer(acoustic=args.acoustic)
-    # The bar shows up after half a second, so an input error (found at once) is not drawn over a bar.
-    bar = tqdm(total=1000, bar_format="{l_bar}{bar}| {elapsed}", file=sys.stderr, delay=0.5, mininterval=0)
+    # Shown at once: importing torch and loading the models takes seconds before the first stage reports.
+    bar = tqdm(
+        total=1000, desc="starting", bar_format="{l_bar}{bar}| {elapsed}", file=sys.stderr, mininterval=0
+    )
 
     def show(stage: str, fraction: float) -> None:
         bar.set_description_str(stage, refresh=False)
-        bar.update(round(fraction * 1000) - bar.n)
+        bar.n = round(fraction * 1000)
+        bar.refresh()  # every stage is drawn, however fast it passes
 
     try:
-        result = synthesizer.synthesize(
+        from engine.audio import WRITABLE_FORMATS, AudioInputError
+        from engine.pipeline import DialogueSynthesizer
+
+        if args.output.suffix.lstrip(".").lower() not in WRITABLE_FORMATS:
+            raise AudioInputError(
+                f"Cannot write '{args.output.name}': use a name ending in .wav or .mp3 (or .flac, .ogg)."
+            )
+        if args.threads is not None:
+            import torch
+
+            torch.set_num_threads(max(1, args.threads))
+        result = DialogueSynthesizer(acoustic=args.acoustic).synthesize(
             transcript,
             voices,
             method=args.method,
@@ -103,6 +104,8 @@ def generate(args: argparse.Namespace) -> str:
         raise
     finally:
         bar.close()
+    from engine.audio import write_audio
+
     write_audio(args.output, result.audio, result.sample_rate)
     settings = result.settings
     stages = ("parse", "load", "prompts", "t2s", "acoustic", "codec_decode", "assemble")
