@@ -42,6 +42,9 @@ MAX_ITERATIONS = 64
 DEFAULT_PROMPT_SECONDS = 6.0
 MIN_PROMPT_SECONDS, MAX_PROMPT_SECONDS = 1.0, 10.0
 _PROMPT_CACHE_SIZE = 16
+# One batch holds every turn padded to the longest: these bound its memory (logits of B x T x 4096 codes).
+MAX_TURN_SECONDS = 60.0
+MAX_BATCH_SECONDS = 1800.0
 
 Progress = Callable[[str, float], None]
 VoiceSource = str | Path | bytes | VoicePrompt
@@ -164,6 +167,24 @@ def _check_settings(temperature: float, guidance: float, seed: int) -> None:
         raise UserInputError(f"Guidance {guidance} is out of range; choose 1 (off) to 10; 3 is typical.")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**63:
         raise UserInputError(f"Seed {seed!r} must be a whole number from 0 up; e.g. seed 0.")
+
+
+def _check_lengths(turns: Sequence[Turn], plans: Sequence[SemanticPlan]) -> None:
+    """Refuse turns too long for one batch, naming the turn and how to fix it."""
+    longest = max(range(len(plans)), key=lambda i: plans[i].seconds)
+    seconds = plans[longest].seconds
+    turn = turns[longest]
+    if seconds > MAX_TURN_SECONDS:
+        raise UserInputError(
+            f"Turn {longest + 1} (line {turn.line}, {turn.speaker}) would last {seconds:.0f} s; a turn can last "
+            f"at most {MAX_TURN_SECONDS:.0f} s. Split it into several turns of the same speaker."
+        )
+    if seconds * len(plans) > MAX_BATCH_SECONDS:
+        raise UserInputError(
+            f"The dialogue is too long to generate at once: {len(plans)} turns padded to the longest "
+            f"({seconds:.0f} s) make {seconds * len(plans) / 60:.0f} minutes. Generate it in parts of "
+            f"at most {int(MAX_BATCH_SECONDS // seconds)} turns."
+        )
 
 
 def _rates_for(names: Sequence[str], rate: float | Mapping[str, float]) -> dict[str, float]:
@@ -455,6 +476,7 @@ class DialogueSynthesizer:
             [prompts[t.speaker][0] for t in turns],
             [rates[t.speaker] for t in turns],
         )
+        _check_lengths(turns, plans)
         timings["t2s"] = time.perf_counter() - clock
 
         clock = time.perf_counter()

@@ -314,3 +314,13 @@ def test_generate_errors_are_readable(tmp_path, voices, checkpoint, capsys):
     assert main(_args(tmp_path, voices, tmp_path / "missing.pt", tmp_path / "o.wav")) == 2
     assert "missing.pt is missing" in error_shown()
     assert not (tmp_path / "o.wav").exists()
+
+
+def test_too_long_turns_and_batches_are_refused(synth, voices, monkeypatch):
+    monkeypatch.setattr(pipeline, "MAX_TURN_SECONDS", 1.0)
+    with pytest.raises(UserInputError, match=r"Turn 2 \(line 2, S2\) would last \d+ s.*Split it"):
+        synth.synthesize(DIALOGUE, voices)
+    monkeypatch.setattr(pipeline, "MAX_TURN_SECONDS", 60.0)
+    monkeypatch.setattr(pipeline, "MAX_BATCH_SECONDS", 3.0)
+    with pytest.raises(UserInputError, match=r"too long to generate at once: 3 turns.*at most \d turns"):
+        synth.synthesize(DIALOGUE, voices)
