@@ -278,6 +278,11 @@ class DialogueSynthesizer:
             return float(np.clip(frames / self.codec.frame_rate, MIN_PROMPT_SECONDS, MAX_PROMPT_SECONDS))
         return DEFAULT_PROMPT_SECONDS
 
+    @property
+    def loaded(self) -> bool:
+        """Whether every component is loaded and checked (after the first `load` or `synthesize`)."""
+        return self._checked
+
     def load(self) -> None:
         """Load every component not loaded yet and check they fit together (done once; thread-safe).
 
@@ -290,6 +295,8 @@ class DialogueSynthesizer:
         with self._load_lock:
             if self._checked:
                 return
+            if self._acoustic is None:  # first: a missing checkpoint is the likeliest problem
+                self._acoustic, self.acoustic_metadata = self._load_acoustic()
             if self._codec is None:
                 self._codec = load_codec(self._codec_source)
             if self._t2s is None:
@@ -302,8 +309,6 @@ class DialogueSynthesizer:
                     self._t2s = TextToSemantic(str(path))
                 except FileNotFoundError as err:
                     raise UserInputError(str(err)) from None
-            if self._acoustic is None:
-                self._acoustic, self.acoustic_metadata = self._load_acoustic()
             self._check_compatible(self._codec, self._acoustic, self._t2s)
             self._checked = True
 

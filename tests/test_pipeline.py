@@ -181,7 +181,7 @@ def test_first_progress_comes_before_any_work(codec, voices):
     events = []
 
     def progress(stage, fraction):
-        events.append((stage, synth._checked))  # models not yet checked = nothing loaded or run
+        events.append((stage, synth.loaded))
 
     synth.synthesize("[S1] Hi.", {"S1": voices["S1"]}, iterations=1, progress=progress)
     assert events[0] == ("starting", False)
