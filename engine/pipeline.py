@@ -386,7 +386,7 @@ class DialogueSynthesizer:
         return prompt, tokens
 
     def _prompt_key(self, source: VoiceSource) -> tuple | None:
-        """What identifies a clip for the cache: its contents (bytes), file and change time, or the object."""
+        """What identifies a clip for the cache: its bytes, its file and change time, or its samples."""
         if isinstance(source, VoicePrompt):
             digest = hashlib.sha1(np.ascontiguousarray(source.samples).tobytes()).hexdigest()
             return ("samples", digest, source.sample_rate, self.prompt_seconds)
