@@ -5,7 +5,7 @@ import os
 # Spinning OpenMP threads fight over the 2 cores when two generations run at once: let idle threads sleep.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from engine.ui.blocks import build_app  # noqa: E402  (after the OpenMP setting, before torch loads)
+from engine.ui.blocks import build_app  # after the OpenMP setting, before torch loads
 
 if __name__ == "__main__":
     app = build_app()

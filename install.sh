@@ -40,9 +40,13 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$corpus" = 1 ]; then
     codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-    list=/etc/apt/sources.list.d/dialogue-synth-contrib.list
-    if ! grep -rqs "non-free" /etc/apt/sources.list /etc/apt/sources.list.d/ ; then
-      echo "deb http://deb.debian.org/debian $codename contrib non-free" | $SUDO tee "$list" >/dev/null
+    if ! grep -rqsE "^(Components:|deb ).*non-free" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      # The same signing key as Debian's own entry: apt refuses one source with two Signed-By values.
+      keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+      options=""
+      [ -f "$keyring" ] && options="[signed-by=$keyring] "
+      echo "deb ${options}http://deb.debian.org/debian $codename contrib non-free" |
+        $SUDO tee /etc/apt/sources.list.d/dialogue-synth-contrib.list >/dev/null
     fi
   fi
   echo "install.sh: installing Debian packages: ${missing[*]}"

@@ -38,7 +38,7 @@ def check_dialogue(transcript: str, *voice_files: str | None) -> str:
 
 def generate_dialogue(
     transcript: str, method: str, iterations: int, seed: int, *voice_files: str | None,
-    progress: gr.Progress = gr.Progress(),
+    progress: gr.Progress = gr.Progress(),  # noqa: B008  (gradio injects the page's progress bar this way)
 ):
     """Gradio handler: synthesize the dialogue; returns (sample_rate, audio) and a timing summary."""
 
