@@ -54,11 +54,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# setuptools<81: pyworld's build and resemblyzer's webrtcvad still import pkg_resources.
-$PY -m pip install -q "setuptools<81" wheel
-# The CPU wheel of torch 2.13.0 is provided on this platform; pinning it first keeps pip from
-# pulling a CUDA build through some other package's looser requirement.
-$PY -m pip install -q "torch==2.13.0"
+# The CPU wheel of torch 2.13.0 is provided on this platform; pinning it first keeps pip from pulling a
+# CUDA build through some other package's looser requirement. setuptools<81 in the same resolve (torch
+# would otherwise upgrade it): pyworld's build and its import, and webrtcvad, need pkg_resources.
+$PY -m pip install -q "torch==2.13.0" "setuptools<81" wheel
 extras=""
 [ "$corpus" = 1 ] && extras="data"
 [ "$dev" = 1 ] && extras="dev,eval,data"
