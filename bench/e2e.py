@@ -34,14 +34,12 @@ from engine.audio import VoicePrompt, load_voice_prompt, write_audio
 from engine.data.manifest import Utterance, load_manifest
 from engine.errors import UserInputError
 from engine.eval.timing import peak_memory_mb, reset_peak_memory
-from engine.pipeline import DialogueResult, DialogueSynthesizer
+from engine.pipeline import DEFAULT_ACOUSTIC_CHECKPOINT, DialogueResult, DialogueSynthesizer
 from engine.text.transcript import parse_transcript
 
 DEFAULT_CORPUS = os.environ.get("CORPUS_DIR", "/work/corpus")
-DEFAULT_VOICES = (
-    "us3",
-    "awb",
-)  # mbrola us3 and flite awb: two reserved voices of different engines and sexes
+# mbrola us3 and flite awb: two reserved voices of different engines and sexes.
+DEFAULT_VOICES = ("us3", "awb")
 TARGET_SECONDS = 30.0
 # The prompt is the utterance nearest PROMPT_SECONDS (the acoustic model keeps its last few seconds); the
 # similarity reference is nearest OTHER_SECONDS, about a turn's length, since resemblyzer scores rise with length.
@@ -433,8 +431,10 @@ def tables(figures: E2EFigures, labels: Mapping[str, str] | None = None) -> tupl
             )
             for i, t in enumerate(figures.turns)
         ),
-        caption="Per turn: WER against its text; cosine (resemblyzer) to another recording of its own voice and "
-        "of the other voice; the same for the real recording of the sentence by the same voice",
+        caption=(
+            "Per turn: WER against its text; cosine (resemblyzer) to another recording of its own voice and of "
+            "the other voice; the same for the real recording of the sentence by the same voice"
+        ),
         float_format=".2f",
     )
     speakers = sorted(
@@ -508,8 +508,6 @@ def run(
         acoustic: acoustic checkpoint (None: assets/acoustic/acoustic.pt).
         method, iterations, seed: the acoustic decoding.
     """
-    from engine.pipeline import DEFAULT_ACOUSTIC_CHECKPOINT
-
     case = corpus_dialogue(corpus)
     synth = DialogueSynthesizer(acoustic=acoustic)
     figures, result = measure(
