@@ -1,10 +1,12 @@
-"""Quality of the acoustic generator on the reserved evaluation voices: WER and speaker similarity of generated
-speech by decoder and first-level iterations, real-time factor, and the targets they are held to.
+"""Quality of the acoustic generator on the reserved evaluation voices: WER and speaker similarity of
+generated speech by decoder and first-level iterations, real-time factor, and the targets they are held to.
 
 Each held-out sentence is generated from its text (pipeline: text-to-semantic + acoustic + codec) in the voice
 of another utterance of the same reserved voice; a third utterance of that voice is the reference for speaker
-similarity. `python -m bench.acoustic [--per-voice N] [--iterations 1,2,4] [--methods group,soundstorm]
-[--acoustic PATH] [--with-speed] [--json FILE]` prints the table; `run(out_dir)` returns report sections.
+similarity. `run(out_dir)` returns report sections; the command line prints them:
+
+    python -m bench.acoustic [--per-voice N] [--methods group,soundstorm,spans] [--iterations 1,2,4,8,16]
+        [--iterations spans:1,4,16] [--acoustic PATH] [--with-speed] [--json FILE]
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ WER_RATIO_TARGET = 1.5
 SIMILARITY_TARGET = 0.80
 # ...and group decoding at 4 iterations within 10% of the WER of SoundStorm at 16.
 GROUP_VS_SOUNDSTORM = (("group", 4), ("soundstorm", 16), 1.10)
-# Targets are read between 2 and 8 s: shorter sentences have too few words for a WER, longer ones pad the batch.
+# Target sentences last 2-8 s: shorter ones have too few words for a WER, longer ones pad the batch.
 TARGET_SECONDS = (2.0, 8.0)
 PROMPT_MIN_SECONDS = 0.3
 CODEC_REFERENCE = (
@@ -98,8 +100,8 @@ def eval_items(corpus: str, per_voice: int = 4) -> list[EvalItem]:
         rest = sorted((u for u in utts if u not in targets), key=lambda u: (-u.duration, u.id))
         if len(targets) < per_voice or len(rest) < 2 * per_voice:
             raise UserInputError(
-                f"Voice {voice} has {len(utts)} eval utterances, too few for {per_voice} targets with a prompt "
-                f"and another recording each; use a smaller --per-voice."
+                f"Voice {voice} has {len(utts)} eval utterances, too few for {per_voice} targets with a "
+                "prompt and another recording each; use a smaller --per-voice."
             )
         for i, target in enumerate(targets):
             prompt, other = rest[2 * i], rest[2 * i + 1]
@@ -113,7 +115,8 @@ def eval_items(corpus: str, per_voice: int = 4) -> list[EvalItem]:
 
 @dataclass(frozen=True, eq=False)
 class _Loaded:
-    """An item's recordings read once: prompt cleaned up as the app would, the other recording as its speaker embedding."""
+    """An item's recordings read once: the prompt cleaned up as the app would, the other recording as its
+    speaker embedding."""
 
     item: EvalItem
     prompt: VoicePrompt
@@ -182,11 +185,41 @@ def _generate(
     return [t.audio for t in result.turns], stats
 
 
+def _counts_for(iterations: Sequence[int] | Mapping[str, Sequence[int]], method: str) -> Sequence[int]:
+    return iterations.get(method, ITERATIONS) if isinstance(iterations, Mapping) else iterations
+
+
+def check_sweep(
+    methods: Sequence[str], iterations: Sequence[int] | Mapping[str, Sequence[int]]
+) -> dict[str, tuple[int, ...]]:
+    """The iteration counts of each method, checked before anything runs.
+
+    Raises:
+        UserInputError: an unknown method, a count out of range, or counts for a method not swept.
+    """
+    from engine.pipeline import resolve_iterations
+
+    if isinstance(iterations, Mapping) and set(iterations) - set(methods):
+        raise UserInputError(
+            f"Iterations were given for {', '.join(sorted(set(iterations) - set(methods)))}, which is not "
+            f"among the methods swept ({', '.join(methods)}); add it to --methods or drop its --iterations."
+        )
+    counts = {m: tuple(_counts_for(iterations, m)) for m in methods}
+    for method, values in counts.items():
+        if not values:
+            raise UserInputError(
+                f"No iteration counts for {method}; give some, e.g. --iterations {method}:1,4."
+            )
+        for n in values:
+            resolve_iterations(method, n)
+    return counts
+
+
 def measure(
     synth: DialogueSynthesizer,
     items: Sequence[EvalItem],
     methods: Sequence[str] = METHODS,
-    iterations: Sequence[int] = ITERATIONS,
+    iterations: Sequence[int] | Mapping[str, Sequence[int]] = ITERATIONS,
     seed: int = 0,
     transcriber: Any = None,
     encoder: Any = None,
@@ -202,7 +235,8 @@ def measure(
         synth: the pipeline (its acoustic model is the one measured).
         items: what to generate (see `eval_items`).
         methods: decoders to sweep ("group", "soundstorm", "spans").
-        iterations: first-level iteration counts (each group's coarse level for "group").
+        iterations: first-level iteration counts (each group's coarse level for "group"), for every method
+            or per method ({"spans": (1, 4, 16)}; methods not named get ITERATIONS).
         seed: sampling seed of every generation.
         transcriber: a loaded engine.eval.wer.Transcriber (loaded here when None).
         encoder: a loaded engine.eval.similarity.SpeakerEncoder (loaded here when None).
@@ -217,13 +251,10 @@ def measure(
     """
     from engine.eval.similarity import SpeakerEncoder
     from engine.eval.wer import Transcriber
-    from engine.pipeline import resolve_iterations
 
     if not items:
         raise UserInputError("No items to generate; give at least one sentence with its prompt.")
-    for method in methods:
-        for n in iterations:
-            resolve_iterations(method, n)  # says which setting is wrong before anything runs
+    counts = check_sweep(methods, iterations)
     # Whisper's OpenMP runtime may change the thread count torch sees: restored before every generation.
     threads = torch.get_num_threads()
     transcriber = transcriber or Transcriber(cpu_threads=threads)
@@ -243,7 +274,7 @@ def measure(
 
     sweep = []
     for method in methods:
-        for n in iterations:
+        for n in counts[method]:
             audio, totals, passes = [], defaultdict(float), set()
             for batch in batches.values():
                 torch.set_num_threads(threads)
@@ -439,12 +470,12 @@ def sections(figures: dict[str, Any], figure: Figure | None = None) -> list[Sect
     audio_s = figures["sweep"][0]["audio_s"] if figures["sweep"] else 0.0
     text = (
         f"{len(figures['items'])} held-out sentences ({audio_s:.0f} s generated per setting) of the reserved "
-        f"voices {', '.join(figures['voices'])}, each generated from its text in the voice of another utterance "
-        "of the same voice (pipeline: duration model + acoustic model + codec; one batch per voice; seed "
-        f"{figures['seed']}; torch threads {figures['threads']}). WER: Whisper tiny.en against the text; "
-        "similarity: resemblyzer cosine to a third recording of the voice. Reference rows: the voice's own "
-        "recording of the sentence, and its codec resynthesis. Passes: acoustic model forward passes per batch. "
-        "RTF = seconds per second of generated audio, of the acoustic decode and of the whole pipeline call "
+        f"voices {', '.join(figures['voices'])}, each generated from its text in the voice of another "
+        "utterance of the same voice (pipeline: duration model + acoustic model + codec; one batch per "
+        f"voice; seed {figures['seed']}; torch threads {figures['threads']}). WER: Whisper tiny.en against "
+        "the text; similarity: resemblyzer cosine to a third recording of the voice. Reference rows: the "
+        "voice's own recording of the sentence, and its codec resynthesis. Passes: acoustic model forward "
+        "passes per batch. RTF = seconds per second of generated audio, of the acoustic decode and of the whole pipeline call "
         "(text-to-semantic, acoustic, codec decode, assembly; voice prompts are encoded once per clip and "
         "cached, so they are left out). Parallel/autoregressive speed ratios at 10 s and "
         "30 s: "
@@ -506,7 +537,7 @@ def run(
     acoustic: str | Path | Any = None,
     per_voice: int = 4,
     methods: Sequence[str] = METHODS,
-    iterations: Sequence[int] = ITERATIONS,
+    iterations: Sequence[int] | Mapping[str, Sequence[int]] = ITERATIONS,
     items: Sequence[EvalItem] | None = None,
     synth: DialogueSynthesizer | None = None,
     with_speed: bool = False,
@@ -521,12 +552,13 @@ def run(
         acoustic: checkpoint path or AcousticModel (default the shipped assets/acoustic/acoustic.pt).
         per_voice: target sentences per reserved voice.
         methods: decoders to sweep.
-        iterations: first-level iteration counts to sweep.
+        iterations: first-level iteration counts to sweep, for every method or per method.
         items: what to generate, instead of the corpus's eval split.
         synth: a pipeline to use (its models); built from `acoustic` when None.
         with_speed: also time 10 s / 30 s against the autoregressive baselines (minutes).
         log: progress sink.
     """
+    check_sweep(methods, iterations)
     synth = synth or DialogueSynthesizer(acoustic=acoustic)
     synth.load()
     items = list(items) if items is not None else eval_items(corpus or DEFAULT_CORPUS, per_voice)
@@ -539,11 +571,15 @@ def run(
     return sections(figures, plot(figures, out))
 
 
-def _int_list(text: str) -> tuple[int, ...]:
+def _iteration_list(text: str) -> tuple[str | None, tuple[int, ...]]:
+    """ "1,2,4" (every method) or "spans:1,4,16" (one method)."""
+    method, _, counts = text.rpartition(":")
     try:
-        return tuple(int(v) for v in text.split(",") if v.strip())
+        return method.strip() or None, tuple(int(v) for v in counts.split(",") if v.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of whole numbers") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of whole numbers, optionally after 'method:'"
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -554,7 +590,13 @@ def main(argv: list[str] | None = None) -> int:
         "--acoustic", default=None, help="acoustic checkpoint (default assets/acoustic/acoustic.pt)"
     )
     p.add_argument("--per-voice", type=int, default=4, help="target sentences per reserved voice")
-    p.add_argument("--iterations", type=_int_list, default=ITERATIONS, help="e.g. 1,2,4,8,16")
+    p.add_argument(
+        "--iterations",
+        type=_iteration_list,
+        action="append",
+        default=[],
+        help="e.g. 1,2,4,8,16 (every method; the default) or spans:1,4,16 (one method); may be repeated",
+    )
     p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, of {', '.join(DECODERS)}")
     p.add_argument("--with-speed", action="store_true", help="also the 10/30 s AR ratios (about 6+ minutes)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
@@ -563,6 +605,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    default = next((c for m, c in reversed(args.iterations) if m is None), ITERATIONS)
+    iterations = {m: default for m in methods} | {m: c for m, c in args.iterations if m is not None}
     start = time.perf_counter()
     try:
         result = run(
@@ -571,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
             args.acoustic,
             args.per_voice,
             methods,
-            args.iterations,
+            iterations,
             with_speed=args.with_speed,
             log=lambda m: print(m, file=sys.stderr, flush=True),
         )

@@ -152,3 +152,21 @@ def test_speed_ratios_against_both_baselines_in_one_run(run_result):
     speed = section.items[-1]
     assert isinstance(speed, Table) and len(speed.rows) == len(rows) and "x_vs_delay" in speed.columns
     assert "the last table" in section.text
+
+
+def test_command_line_refuses_bad_sweeps_before_loading_models(capsys):
+    assert (
+        bench_acoustic.main(["--methods", "group", "--iterations", "spans:1,4", "--acoustic", "/missing.pt"])
+        == 2
+    )
+    assert "not among the methods" in capsys.readouterr().err
+    assert (
+        bench_acoustic.main(["--methods", "group,spans", "--iterations", "1,99", "--acoustic", "/missing.pt"])
+        == 2
+    )
+    assert "out of range" in capsys.readouterr().err
+
+
+def test_iterations_per_method():
+    counts = bench_acoustic.check_sweep(("group", "spans"), {"spans": (1, 4)})
+    assert counts == {"group": bench_acoustic.ITERATIONS, "spans": (1, 4)}
