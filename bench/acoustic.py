@@ -42,10 +42,8 @@ SIMILARITY_TARGET = 0.80
 GROUP_VS_SOUNDSTORM = (("group", 4), ("soundstorm", 16), 1.10)
 # Target sentences last 2-8 s: shorter ones have too few words for a WER, longer ones pad the batch.
 TARGET_SECONDS = (2.0, 8.0)
-PROMPT_MIN_SECONDS = 0.3
-CODEC_REFERENCE = (
-    "codec resynthesis"  # short eval clips are still valid references; prompts are picked among the longest
-)
+PROMPT_MIN_SECONDS = 0.3  # short eval clips are still valid references; prompts are picked among the longest
+CODEC_REFERENCE = "codec resynthesis"
 
 
 @dataclass(frozen=True)
@@ -244,7 +242,7 @@ def measure(
 
     Returns:
         JSON-ready figures: "references" (original, codec) and "sweep" rows with WER, similarity, forward
-        passes, acoustic and total seconds, audio seconds and real-time factors; "targets" with each check.
+        passes per batch, acoustic and pipeline seconds, audio seconds and real-time factors; "targets" with each check.
 
     Raises:
         UserInputError: no items, an unknown method or an iteration count out of range.
@@ -475,9 +473,9 @@ def sections(figures: dict[str, Any], figure: Figure | None = None) -> list[Sect
         f"voice; seed {figures['seed']}; torch threads {figures['threads']}). WER: Whisper tiny.en against "
         "the text; similarity: resemblyzer cosine to a third recording of the voice. Reference rows: the "
         "voice's own recording of the sentence, and its codec resynthesis. Passes: acoustic model forward "
-        "passes per batch. RTF = seconds per second of generated audio, of the acoustic decode and of the whole pipeline call "
-        "(text-to-semantic, acoustic, codec decode, assembly; voice prompts are encoded once per clip and "
-        "cached, so they are left out). Parallel/autoregressive speed ratios at 10 s and "
+        "passes per batch. RTF = seconds per second of generated audio, of the acoustic decode and of the "
+        "whole pipeline call (text-to-semantic, acoustic, codec decode, assembly; voice prompts are encoded "
+        "once per clip and cached, so they are left out). Parallel/autoregressive speed ratios at 10 s and "
         "30 s: "
         + (
             "the last table (random-weight models of this model's width and depth, same run)."
@@ -572,7 +570,7 @@ def run(
 
 
 def _iteration_list(text: str) -> tuple[str | None, tuple[int, ...]]:
-    """ "1,2,4" (every method) or "spans:1,4,16" (one method)."""
+    """Iteration counts for every method ("1,2,4") or for one ("spans:1,4,16")."""
     method, _, counts = text.rpartition(":")
     try:
         return method.strip() or None, tuple(int(v) for v in counts.split(",") if v.strip())
