@@ -242,7 +242,8 @@ def measure(
 
     Returns:
         JSON-ready figures: "references" (original, codec) and "sweep" rows with WER, similarity, forward
-        passes per batch, acoustic and pipeline seconds, audio seconds and real-time factors; "targets" with each check.
+        passes per batch, acoustic and pipeline seconds, audio seconds and real-time factors; "targets"
+        with each check.
 
     Raises:
         UserInputError: no items, an unknown method or an iteration count out of range.
