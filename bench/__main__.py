@@ -2,6 +2,7 @@
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 import time
@@ -15,6 +16,8 @@ from bench.report import Section, write_results
 PLANNED = ("codec", "t2s", "acoustic", "e2e")
 _NOT_BENCHMARKS = {"report"}
 REPO = Path(__file__).resolve().parent.parent
+# Before torch loads: spinning OpenMP threads distort timings on a shared 2-core machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def available() -> list[str]:
