@@ -8,12 +8,11 @@ import torch
 
 from bench import acoustic as bench_acoustic
 from bench.report import Figure, Table
-from engine.acoustic.model import AcousticConfig, AcousticModel
 from engine.codec import load_codec
 from engine.errors import UserInputError
 from engine.pipeline import DialogueSynthesizer
-from engine.semantic.tokens import PhoneTokenizer
 from tests.conftest import espeak_to_wav
+from tests.test_pipeline import tiny_model
 
 VOICES = {"low": ("en-us", 40)}
 SENTENCES = (
@@ -29,22 +28,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
-
-
-def _tiny_model(codec) -> AcousticModel:
-    torch.manual_seed(0)
-    config = AcousticConfig(
-        codec.codebook_sizes,
-        codec.groups,
-        (PhoneTokenizer().vocab_size,),
-        d_model=32,
-        n_layers=1,
-        n_heads=2,
-        conv_kernel=5,
-        dropout=0.0,
-        prompt_layers=1,
-    )
-    return AcousticModel(config).eval()
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +51,7 @@ def run_result(items, tmp_path_factory):
     pytest.importorskip("faster_whisper", reason="eval tools not installed: bash install.sh --dev")
     pytest.importorskip("resemblyzer", reason="eval tools not installed: bash install.sh --dev")
     codec = load_codec()
-    synth = DialogueSynthesizer(codec=codec, acoustic=_tiny_model(codec), prompt_seconds=2.0)
+    synth = DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec), prompt_seconds=2.0)
     out = tmp_path_factory.mktemp("results")
     sections = bench_acoustic.run(
         out, items=items, synth=synth, methods=("group", "soundstorm"), iterations=(1, 2), log=lambda m: None
@@ -138,7 +121,7 @@ def test_bad_settings_are_refused_before_any_work(items):
 
 def test_speed_ratios_against_both_baselines_in_one_run(run_result):
     codec = load_codec()
-    synth = DialogueSynthesizer(codec=codec, acoustic=_tiny_model(codec))
+    synth = DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec))
     rows = bench_acoustic.measure_speed(synth, frames=(20,), log=lambda m: None)
     methods = {r["method"] for r in rows}
     assert {"AR delay pattern", "AR flattened"} <= methods and len(methods) >= 5

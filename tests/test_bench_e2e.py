@@ -8,12 +8,11 @@ import torch
 
 from bench import e2e
 from bench.report import Table
-from engine.acoustic.model import AcousticConfig, AcousticModel
 from engine.codec import load_codec
 from engine.errors import UserInputError
 from engine.pipeline import DialogueSynthesizer
-from engine.semantic.tokens import PhoneTokenizer
 from tests.conftest import espeak_to_wav
+from tests.test_pipeline import tiny_model
 
 TRANSCRIPT = (
     "[S1] I will meet you at the station.\n[S2] Could you close the window?\n[S1] We bought three apples."
@@ -46,12 +45,7 @@ def case(tmp_path_factory):
 def measured(case):
     torch.set_num_threads(1)
     codec = load_codec()
-    torch.manual_seed(0)
-    config = AcousticConfig(
-        codec.codebook_sizes, codec.groups, (PhoneTokenizer().vocab_size,),
-        d_model=32, n_layers=1, n_heads=2, conv_kernel=5, dropout=0.0, prompt_layers=1,
-    )  # fmt: skip
-    synth = DialogueSynthesizer(codec=codec, acoustic=AcousticModel(config).eval(), prompt_seconds=2.0)
+    synth = DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec), prompt_seconds=2.0)
     voices, others, real = case
     return e2e.measure(synth, TRANSCRIPT, voices, others, iterations=2, seed=1, reference_recordings=real)
 
