@@ -3,8 +3,8 @@
 # Debian packages already present are skipped, pip only adds what is missing.
 #
 #   bash install.sh            the app: espeak-ng, ffmpeg, libsndfile + the Python package
-#   bash install.sh --dev      + test and measurement tools, and the corpus voices (mbrola, flite,
-#                              festival from contrib/non-free) so every test runs
+#   bash install.sh --dev      + test and measurement tools, chromium for the browser test, and the corpus
+#                              voices (mbrola, flite, festival from contrib/non-free) so every test runs
 #   bash install.sh --corpus   + only the corpus voices and text sources (to build training data)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -31,6 +31,11 @@ if [ "$corpus" = 1 ]; then
   apt_packages+=(mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 mbrola-de4 mbrola-de5 mbrola-de6
                  mbrola-fr1 mbrola-fr4 mbrola-nl2 mbrola-af1 mbrola-hu1 mbrola-pl1 mbrola-sw1 mbrola-sw2
                  mbrola-cz2 flite festival festvox-kdlpc16k sox fortune-mod fortunes fortunes-min)
+fi
+if [ "$dev" = 1 ]; then
+  # tests/test_browser.py drives Debian's headless chromium through selenium (no driver download);
+  # fonts-liberation so its screenshots show text.
+  apt_packages+=(chromium chromium-driver fonts-liberation)
 fi
 
 missing=()
