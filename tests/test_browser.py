@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.demos import list_demos
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None)
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -177,6 +179,36 @@ def test_edit_a_turn_upload_voices_generate_and_see_audio_and_heatmap(page):
     assert page.find_elements(By.CSS_SELECTOR, "#dialogue-audio button[aria-label=Play]")
     assert _image_loaded(page, "fill-in")
     assert not page.find_elements(By.CSS_SELECTOR, ".toast-body"), "generation showed an error"
+
+
+def _choose(driver: webdriver.Chrome, dropdown_id: str, label: str) -> None:
+    driver.find_element(By.CSS_SELECTOR, f"#{dropdown_id} input").click()
+    option = f"#{dropdown_id} li[role=option][aria-label='{label}']"
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, option))
+    driver.find_element(By.CSS_SELECTOR, option).click()
+
+
+def test_demo_selector_fills_transcript_and_built_in_voices(page):
+    demo = next(d for d in list_demos() if len(d.voices) == 3)
+    _choose(page, "demo-select", demo.title)
+    last = max(demo.voices)
+    WebDriverWait(page, 30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, f"#voice-{last} a[data-testid=download-link][href]")
+    )
+    _show_turns(page, as_turns=False)
+    text = page.find_element(By.CSS_SELECTOR, "#transcript textarea[data-testid=textbox]").get_attribute(
+        "value"
+    )
+    first_line = demo.transcript.splitlines()[0]
+    assert first_line.split("]", 1)[1].strip() in text
+    for speaker, clip in demo.voices.items():
+        shown = page.find_element(By.CSS_SELECTOR, f"#demo-voice-{speaker} input").get_attribute("value")
+        assert shown == clip.stem, (speaker, shown)
+    page.find_element(By.ID, "check-btn").click()
+    WebDriverWait(page, 30).until(
+        lambda d: all(c.name in d.find_element(By.ID, "report").text for c in demo.voices.values())
+    )
+    page.save_screenshot(str(SHOTS / "dialogue_synth_demo.png"))
 
 
 @pytest.mark.parametrize(
