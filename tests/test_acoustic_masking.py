@@ -5,6 +5,7 @@ import torch
 
 from engine.acoustic.layout import TokenLayout
 from engine.acoustic.masking import apply_mask, group_mask, soundstorm_mask, span_mask
+from engine.errors import UserInputError
 
 LAYOUT = TokenLayout((16, 32, 32, 32), ((0,), (1, 2, 3)))
 PLAIN = TokenLayout.plain(4, 8)
@@ -112,3 +113,15 @@ def test_masks_are_deterministic_for_a_seed_and_apply_mask_uses_mask_ids():
     for q, k in enumerate(LAYOUT.codebook_sizes):
         assert bool((x[:, q][a.masked[:, q]] == k).all())
         assert bool((x[:, q][~a.masked[:, q]] == 0).all())
+
+
+def test_level_weights_choose_which_level_is_trained():
+    fm = _frame_mask([30] * 64, 30)
+    gen = torch.Generator().manual_seed(0)
+    m = soundstorm_mask(fm, LAYOUT, gen, level_weights=(0, 1, 0, 0))
+    assert bool(m.loss[:, 1].any(1).all()) and not bool(m.loss[:, [0, 2, 3]].any())
+    m = span_mask(fm, LAYOUT, gen, level_weights=(1, 3, 0, 0))
+    counts = m.loss.any(2).sum(0)
+    assert counts[2:].sum() == 0 and counts[1] > counts[0] > 0
+    with pytest.raises(UserInputError, match="4 non-negative numbers"):
+        soundstorm_mask(fm, LAYOUT, gen, level_weights=(1, 1))

@@ -130,6 +130,39 @@ def test_checkpoint_round_trip(tmp_path):
         load_model(tmp_path / "missing.pt")
 
 
+def test_codebook_tied_model_scores_codes_by_distance_and_round_trips(tmp_path):
+    torch.manual_seed(0)
+    books = [torch.randn(k, 3) for k in LAYOUT.codebook_sizes]
+    m = tiny(codebook_dims=(3, 3, 3))
+    m.set_codebooks(books)
+    for q, cb in enumerate(books):
+        assert torch.allclose(m.codebook(q).pow(2).sum(1).mean(), torch.tensor(1.0))
+        unit = m.codebook(q) / m.codebook(q).norm(dim=1, keepdim=True)
+        assert torch.allclose(unit, cb / cb.norm(dim=1, keepdim=True), atol=1e-6)
+    # With the free head and the projection zeroed, the head's u is its bias: the nearest code scores highest.
+    with torch.no_grad():
+        for head in m.heads:
+            head.weight.zero_()
+        m.code_out[1].weight.zero_()
+        m.code_out[1].bias.copy_(m.codebook(1)[7])
+        tokens, sem = torch.zeros(1, 3, 4, dtype=torch.long), torch.ones(1, 4, dtype=torch.long)
+        logits = m(tokens, sem, m.encode_prompt(None))
+    assert (logits[1].argmax(-1) == 7).all()
+    # A token enters through its codebook vector (the tables zeroed here); the mask id adds no vector.
+    with torch.no_grad():
+        for table in m.level_emb:
+            table.weight.zero_()
+        emb = m.embed_tokens(torch.tensor([[[16], [32], [5]]]))[0, 0]
+    assert torch.allclose(emb, m.code_in[2](m.codebook(2)[5]), atol=1e-6)
+    save_checkpoint(tmp_path / "tied.pt", m)
+    m2, _ = load_model(tmp_path / "tied.pt")
+    assert m2.config.codebook_dims == (3, 3, 3) and torch.equal(m2.codebook(2), m.codebook(2))
+    with pytest.raises(UserInputError, match="expects"):
+        m.set_codebooks([torch.randn(5, 3)] * 3)
+    with pytest.raises(UserInputError, match="one dimension per level"):
+        tiny(codebook_dims=(3,))
+
+
 def test_corpus_round_trip_and_training_on_it(tmp_path):
     corpus = synthetic_corpus(LAYOUT, semantic_vocab=10, n_speakers=2, utts_per_speaker=3, frames=(20, 30))
     write_corpus(tmp_path / "data", corpus.layout, corpus.semantic_vocab, corpus.utterances, shard_size=4)

@@ -9,6 +9,7 @@ the loss.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -16,6 +17,7 @@ from torch import Tensor
 
 from engine.acoustic.layout import TokenLayout
 from engine.acoustic.modules import cosine_mask_fraction
+from engine.errors import UserInputError
 
 SCHEMES = ("soundstorm", "group", "spans")
 
@@ -90,12 +92,25 @@ def _drop(b: int, prob: float, generator: torch.Generator) -> Tensor:
 
 
 def _level_stage_mask(
-    frame_mask: Tensor, layout: TokenLayout, positions: Tensor, generator: torch.Generator
+    frame_mask: Tensor,
+    layout: TokenLayout,
+    positions: Tensor,
+    generator: torch.Generator,
+    level_weights: Sequence[float] | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """Pick one level per example (decoding order); mask `positions` at it, mask every later level fully."""
+    """Pick one level per example (decoding order; `level_weights` per rank in that order, None: uniform);
+    mask `positions` at it, mask every later level fully."""
     b, t = frame_mask.shape
     order = layout.level_order
-    pick = torch.randint(0, layout.n_q, (b,), generator=generator)
+    if level_weights is None:
+        pick = torch.randint(0, layout.n_q, (b,), generator=generator)
+    else:
+        if len(level_weights) != layout.n_q or min(level_weights) < 0 or sum(level_weights) <= 0:
+            raise UserInputError(
+                f"Level weights {tuple(level_weights)} must be {layout.n_q} non-negative numbers, not all 0."
+            )
+        weights = torch.tensor(level_weights, dtype=torch.float)
+        pick = torch.multinomial(weights, b, replacement=True, generator=generator)
     masked = torch.zeros(b, layout.n_q, t, dtype=torch.bool)
     loss = torch.zeros_like(masked)
     for rank, level in enumerate(order):
@@ -107,7 +122,11 @@ def _level_stage_mask(
 
 
 def soundstorm_mask(
-    frame_mask: Tensor, layout: TokenLayout, generator: torch.Generator, drop_prob: float = 0.0
+    frame_mask: Tensor,
+    layout: TokenLayout,
+    generator: torch.Generator,
+    drop_prob: float = 0.0,
+    level_weights: Sequence[float] | None = None,
 ) -> TrainingMask:
     """SoundStorm: level q per example; cosine-masked tokens at q, levels after q masked, levels before given.
 
@@ -116,11 +135,13 @@ def soundstorm_mask(
         layout: the codec's token layout (levels are taken in `layout.level_order`).
         generator: seeded random source.
         drop_prob: probability of dropping the condition of an example.
+        level_weights: how often each level (rank in decoding order) is the one trained; None: uniform.
 
     Returns:
         The mask; loss only on the masked tokens of level q.
     """
-    masked, loss = _level_stage_mask(frame_mask, layout, cosine_positions(frame_mask, generator), generator)
+    positions = cosine_positions(frame_mask, generator)
+    masked, loss = _level_stage_mask(frame_mask, layout, positions, generator, level_weights)
     return TrainingMask(masked, loss, _drop(frame_mask.shape[0], drop_prob, generator))
 
 
@@ -130,6 +151,7 @@ def span_mask(
     generator: torch.Generator,
     span: int = 3,
     drop_prob: float = 0.1,
+    level_weights: Sequence[float] | None = None,
 ) -> TrainingMask:
     """MAGNeT: like SoundStorm but level q is masked in spans of `span` frames; condition dropout for CFG.
 
@@ -139,12 +161,13 @@ def span_mask(
         generator: seeded random source.
         span: span length in frames.
         drop_prob: probability of dropping semantic tokens and prompt (trains the unconditional model).
+        level_weights: how often each level (rank in decoding order) is the one trained; None: uniform.
 
     Returns:
         The mask; loss only on the masked tokens of level q.
     """
     positions = span_positions(frame_mask, span, generator)
-    masked, loss = _level_stage_mask(frame_mask, layout, positions, generator)
+    masked, loss = _level_stage_mask(frame_mask, layout, positions, generator, level_weights)
     return TrainingMask(masked, loss, _drop(frame_mask.shape[0], drop_prob, generator))
 
 
@@ -201,12 +224,16 @@ def make_mask(
     generator: torch.Generator,
     drop_prob: float = 0.1,
     span: int = 3,
+    level_weights: Sequence[float] | None = None,
 ) -> TrainingMask:
-    """Dispatch to one scheme by name ("soundstorm", "group", "spans")."""
+    """Dispatch to one scheme by name ("soundstorm", "group", "spans"); `level_weights` apply to the level
+    picked by the two level-by-level schemes."""
     if scheme == "soundstorm":
-        return soundstorm_mask(frame_mask, layout, generator, drop_prob=0.0)
+        return soundstorm_mask(frame_mask, layout, generator, drop_prob=0.0, level_weights=level_weights)
     if scheme == "group":
         return group_mask(frame_mask, layout, generator, drop_prob=0.0)
     if scheme == "spans":
-        return span_mask(frame_mask, layout, generator, span=span, drop_prob=drop_prob)
+        return span_mask(
+            frame_mask, layout, generator, span=span, drop_prob=drop_prob, level_weights=level_weights
+        )
     raise ValueError(f"unknown masking scheme {scheme!r}; use one of {SCHEMES}")

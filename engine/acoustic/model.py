@@ -43,6 +43,8 @@ class AcousticConfig:
         max_prompt_frames: longer prompts are cut to this many frames.
         attention_window: 0 = full self-attention; w > 0 = block-local attention (blocks of w frames see
             their neighbours) once a sequence is longer than 3 w frames, so long turns cost O(T w), not O(T^2).
+        codebook_dims: per level, the dimension of the codec's codebook vectors when the model is tied to
+            them (see `AcousticModel.set_codebooks`); () = plain embedding tables and linear heads.
     """
 
     codebook_sizes: tuple[int, ...]
@@ -58,9 +60,16 @@ class AcousticConfig:
     prompt_layers: int = 2
     max_prompt_frames: int = 500
     attention_window: int = 128
+    codebook_dims: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "codebook_sizes", tuple(self.codebook_sizes))
+        object.__setattr__(self, "codebook_dims", tuple(self.codebook_dims))
+        if self.codebook_dims and len(self.codebook_dims) != len(self.codebook_sizes):
+            raise UserInputError(
+                f"codebook_dims {self.codebook_dims} must give one dimension per level "
+                f"({len(self.codebook_sizes)} levels), or be empty."
+            )
         object.__setattr__(self, "groups", tuple(tuple(g) for g in self.groups))
         object.__setattr__(self, "semantic_vocab", tuple(self.semantic_vocab))
         TokenLayout(self.codebook_sizes, self.groups)  # validates
@@ -78,6 +87,7 @@ class AcousticConfig:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["groups"] = [list(g) for g in self.groups]
+        d["codebook_dims"] = list(self.codebook_dims)
         return d
 
     @classmethod
@@ -126,6 +136,15 @@ class AcousticModel(nn.Module):
             for _ in range(config.n_layers)
         )
         self.heads = nn.ModuleList(nn.Linear(d, k) for k in config.codebook_sizes)
+        if config.codebook_dims:
+            # Tied to the codec's codebooks: a token enters as a projection of its codebook vector, and the head
+            # predicts a point u in codebook space, scoring code k by -|u - c_k|^2 / 2 (plus a free per-code
+            # term). Codes that are close in feature space share what is learned about them, which a table of
+            # 4096 independent rows learns only slowly.
+            for q, (k, dim) in enumerate(zip(config.codebook_sizes, config.codebook_dims)):
+                self.register_buffer(f"codebook_{q}", torch.zeros(k, dim))
+            self.code_in = nn.ModuleList(nn.Linear(dim, d, bias=False) for dim in config.codebook_dims)
+            self.code_out = nn.ModuleList(nn.Linear(d, dim) for dim in config.codebook_dims)
         if config.prompt_mode == "cross":
             self.prompt_blocks = nn.ModuleList(
                 TransformerBlock(d, config.n_heads, config.ff_mult, config.dropout, cross=False)
@@ -140,12 +159,38 @@ class AcousticModel(nn.Module):
     def mask_ids(self) -> tuple[int, ...]:
         return self.config.codebook_sizes
 
+    def codebook(self, q: int) -> Tensor:
+        return getattr(self, f"codebook_{q}")
+
+    def set_codebooks(self, codebooks: Sequence[Tensor]) -> None:
+        """Copy the codec's codebook of every level ([K_q, D_q] each, in token order) into a tied model.
+
+        Each level is scaled to unit RMS norm so that every level's distances start on the same scale.
+        """
+        if not self.config.codebook_dims:
+            raise UserInputError("This model was built without codebook_dims; it has no codebooks to set.")
+        for q, cb in enumerate(codebooks):
+            want = (self.config.codebook_sizes[q], self.config.codebook_dims[q])
+            if tuple(cb.shape) != want:
+                raise UserInputError(
+                    f"Codebook of level {q} is {tuple(cb.shape)}; this model expects {want}."
+                )
+            cb = cb.float()
+            self.codebook(q).copy_(cb / cb.pow(2).sum(1).mean().sqrt().clamp(min=1e-8))
+
     def num_parameters(self) -> int:
         return count_parameters(self)
 
     def embed_tokens(self, tokens: Tensor) -> Tensor:
         """Sum of level embeddings of tokens [B, Q, T] (mask id allowed) -> [B, T, d]."""
-        return sum(emb(tokens[:, q]) for q, emb in enumerate(self.level_emb))
+        out = sum(emb(tokens[:, q]) for q, emb in enumerate(self.level_emb))
+        if self.config.codebook_dims:
+            for q, proj in enumerate(self.code_in):
+                ids = tokens[:, q]
+                known = ids < self.config.codebook_sizes[q]
+                vec = self.codebook(q)[ids.clamp(max=self.config.codebook_sizes[q] - 1)]
+                out = out + proj(vec * known[..., None])
+        return out
 
     def embed_semantic(self, semantic: Tensor, drop: Tensor | None = None) -> Tensor:
         """Semantic embedding of ids [B, T] or [B, T, F] -> [B, T, d]; `drop` [B] replaces them by null."""
@@ -234,7 +279,23 @@ class AcousticModel(nn.Module):
         Returns:
             One entry per level: logits [B, T, K_q], or None for levels not requested.
         """
-        b, q, t = tokens.shape
+        x = self.hidden(tokens, semantic, memory, frame_mask, drop_condition)
+        wanted = range(tokens.shape[1]) if levels is None else levels
+        out: list[Tensor | None] = [None] * tokens.shape[1]
+        for lv in wanted:
+            out[lv] = self.level_logits(x, lv)
+        return out
+
+    def hidden(
+        self,
+        tokens: Tensor,
+        semantic: Tensor,
+        memory: PromptMemory,
+        frame_mask: Tensor | None = None,
+        drop_condition: Tensor | None = None,
+    ) -> Tensor:
+        """The Conformer's output [B, T, d] for the target frames (arguments as in `forward`)."""
+        b, _, t = tokens.shape
         x = self.embed_tokens(tokens) + self.embed_semantic(semantic, drop_condition)
         valid = torch.ones(b, t, dtype=torch.bool) if frame_mask is None else frame_mask.bool()
         p = 0
@@ -248,11 +309,14 @@ class AcousticModel(nn.Module):
         for i, blk in enumerate(self.blocks):
             kv = memory.kv[i] if memory.kv is not None else None
             x = blk(x, rope, bias, conv_mask, kv, memory.mask)
-        x = x[:, p:]
-        wanted = range(q) if levels is None else levels
-        out: list[Tensor | None] = [None] * q
-        for lv in wanted:
-            out[lv] = self.heads[lv](x)
+        return x[:, p:]
+
+    def level_logits(self, x: Tensor, level: int) -> Tensor:
+        """Logits [..., K_level] of hidden states x [..., d] (training scores only the positions it needs)."""
+        out = self.heads[level](x)
+        if self.config.codebook_dims:
+            cb = self.codebook(level)
+            out = out + self.code_out[level](x) @ cb.T - 0.5 * cb.pow(2).sum(1)
         return out
 
 

@@ -51,14 +51,15 @@ def masked_prediction_loss(
     inputs = apply_mask(tokens, mask.masked, model.mask_ids)
     memory = model.encode_prompt(prompt, prompt_mask, drop=mask.drop_condition, batch_size=tokens.shape[0])
     scored = [q for q in range(q_levels) if bool(mask.loss[:, q].any())]
-    logits = model(inputs, semantic, memory, frame_mask, levels=scored, drop_condition=mask.drop_condition)
+    hidden = model.hidden(inputs, semantic, memory, frame_mask, drop_condition=mask.drop_condition)
     loss_sum = torch.zeros(q_levels)
     correct = torch.zeros(q_levels)
     count = torch.zeros(q_levels)
     total = tokens.new_zeros((), dtype=torch.float32)
     for q in scored:
         sel = mask.loss[:, q]
-        lg = logits[q][sel]
+        # Heads run only on the scored positions: a 4096-way head over every frame costs more than the trunk.
+        lg = model.level_logits(hidden[sel], q)
         target = tokens[:, q][sel]
         ce = F.cross_entropy(lg, target, reduction="sum")
         total = total + ce

@@ -52,6 +52,7 @@ class TrainConfig:
     schemes: tuple[tuple[str, float], ...] = (("soundstorm", 1.0), ("group", 1.0), ("spans", 1.0))
     drop_prob: float = 0.1
     span: int = 3
+    level_weights: tuple[float, ...] | None = None
     seed: int = 0
     log_every: int = 20
     save_every: int = 200
@@ -79,6 +80,18 @@ def parse_schemes(text: str) -> tuple[tuple[str, float], ...]:
     return tuple(out)
 
 
+def parse_level_weights(text: str | None) -> tuple[float, ...] | None:
+    """'3,3,1,1' -> (3.0, 3.0, 1.0, 1.0); None or '' -> None (uniform)."""
+    if not text:
+        return None
+    try:
+        return tuple(float(w) for w in text.split(","))
+    except ValueError:
+        raise UserInputError(
+            f"--level-weights {text!r} is not a list of numbers; write one weight per level, e.g. '3,3,1,1'."
+        ) from None
+
+
 class _LossModule(nn.Module):
     """Wraps the model so the whole loss runs inside forward(), as DistributedDataParallel needs."""
 
@@ -93,7 +106,13 @@ class _LossModule(nn.Module):
             )
             return loss, None
         mask = make_mask(
-            scheme, batch.frame_mask, self.model.config.layout, generator, cfg.drop_prob, cfg.span
+            scheme,
+            batch.frame_mask,
+            self.model.config.layout,
+            generator,
+            cfg.drop_prob,
+            cfg.span,
+            cfg.level_weights,
         )
         out = masked_prediction_loss(
             self.model, batch.tokens, batch.semantic, batch.frame_mask, batch.prompt, batch.prompt_mask, mask
@@ -146,6 +165,23 @@ def _split(corpus: AcousticCorpus) -> tuple[list[int], list[int]]:
     return [i for i in idx if i % 20 != 19], [i for i in idx if i % 20 == 19]
 
 
+def codec_codebooks(codec_dir: str, layout: TokenLayout) -> list[Tensor]:
+    """The codebook [K_q, D_q] of every token level of a Group-RVQ codec, in token order."""
+    from engine.codec import GroupRVQCodec, load_codec
+
+    codec = load_codec(codec_dir)
+    if not isinstance(codec, GroupRVQCodec) or tuple(codec.codebook_sizes) != layout.codebook_sizes:
+        raise UserInputError(
+            f"--codec {codec_dir} is not the Group-RVQ codec the training data was encoded with "
+            f"(levels {layout.codebook_sizes}); give that codec's directory, or leave --codec out."
+        )
+    books: list[Tensor | None] = [None] * layout.n_q
+    for vq, levels in zip(codec.quantizers, codec.groups):
+        for q, cb in zip(levels, vq.codebooks):
+            books[q] = cb.float()
+    return [b for b in books if b is not None]
+
+
 def build_model(arch: str, layout: TokenLayout, semantic_vocab: tuple[int, ...], args: argparse.Namespace):
     common: dict[str, Any] = {
         "codebook_sizes": layout.codebook_sizes,
@@ -157,11 +193,19 @@ def build_model(arch: str, layout: TokenLayout, semantic_vocab: tuple[int, ...],
         "dropout": args.dropout,
     }
     if arch == "parallel":
-        return AcousticModel(
+        books = codec_codebooks(args.codec, layout) if args.codec else []
+        model = AcousticModel(
             AcousticConfig(
-                **common, ff_mult=args.ff_mult, conv_kernel=args.conv_kernel, prompt_mode=args.prompt_mode
+                **common,
+                ff_mult=args.ff_mult,
+                conv_kernel=args.conv_kernel,
+                prompt_mode=args.prompt_mode,
+                codebook_dims=tuple(b.shape[1] for b in books),
             )
         )
+        if books:
+            model.set_codebooks(books)
+        return model
     return ARBaseline(ARConfig(**common, pattern=arch))
 
 
@@ -193,6 +237,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         warmup=args.warmup,
         schemes=parse_schemes(args.schemes),
         drop_prob=args.drop_prob,
+        level_weights=parse_level_weights(args.level_weights),
         seed=args.seed,
         log_every=args.log_every,
         save_every=args.save_every,
@@ -262,6 +307,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             "steps": step,
             "train_seconds": round(elapsed, 1),
             "train_config": {**asdict(cfg), "schemes": [list(s) for s in cfg.schemes]},
+            "codec": args.codec,
             "world_size": world,
             "quality": quality or {},
         }
@@ -348,6 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=d.warmup)
     p.add_argument("--schemes", default="soundstorm:1,group:1,spans:1", help="masking schemes and weights")
     p.add_argument("--drop-prob", type=float, default=d.drop_prob, help="condition dropout of span masking")
+    p.add_argument(
+        "--level-weights",
+        help="how often each level (in decoding order) is trained by the level-by-level schemes, e.g. "
+        "'3,3,1,1,1,1,1,1' (default: uniform)",
+    )
+    p.add_argument("--codec", help="tie the model to this Group-RVQ codec's codebooks (e.g. assets/codec)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--log-every", type=int, default=d.log_every)
     p.add_argument("--save-every", type=int, default=d.save_every)
