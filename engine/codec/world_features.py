@@ -117,12 +117,22 @@ def analyze(samples: np.ndarray, cfg: WorldConfig) -> WorldFrames:
 
 
 def _upsample(x: np.ndarray, hop: int, n_out: int) -> np.ndarray:
-    """Linear interpolation of frame values (sampled mid-frame) onto the analysis grid."""
-    src = np.arange(len(x)) * hop + hop // 2
-    dst = np.arange(n_out)
-    if x.ndim == 1:
-        return np.interp(dst, src, x)
-    return np.stack([np.interp(dst, src, x[:, j]) for j in range(x.shape[1])], axis=1)
+    """Linear interpolation of frame values (sampled mid-frame) onto the analysis grid (flat beyond the ends)."""
+    position = np.clip((np.arange(n_out) - hop // 2) / hop, 0, len(x) - 1)
+    left = np.minimum(position.astype(np.int64), len(x) - 1)
+    right = np.minimum(left + 1, len(x) - 1)
+    weight = position - left
+    if x.ndim == 2:
+        weight = weight[:, None]
+    return x[left] * (1 - weight) + x[right] * weight
+
+
+# Unvoiced frames are synthesized as noise only (aperiodicity 1). WORLD places one noise burst per pulse and
+# gives unvoiced frames (F0 = 0) pulses at 500 Hz, four FFTs each: most of the synthesis time. A 200 Hz pulse
+# train carries the same noise power (each burst is as long as its pulse interval) with the envelope still
+# updated every 5 ms analysis period, for 2.5x fewer bursts (MCD of the result against the original speech
+# unchanged: 1.75 dB against 1.77 on 20 corpus utterances).
+UNVOICED_PULSE_HZ = 200.0
 
 
 def synthesize(frames: WorldFrames, cfg: WorldConfig) -> np.ndarray:
@@ -139,22 +149,41 @@ def synthesize(frames: WorldFrames, cfg: WorldConfig) -> np.ndarray:
     n_out = n_frames * cfg.hop
     log_f0 = _upsample(frames.log_f0.astype(np.float64), cfg.hop, n_out)
     voiced = np.repeat(frames.voiced, cfg.hop)[:n_out]
-    f0 = np.where(voiced, np.exp(log_f0), 0.0)
-    env = _upsample(frames.envelope.astype(np.float64), cfg.hop, n_out)
-    sp = pyworld.decode_spectral_envelope(np.ascontiguousarray(env), cfg.sample_rate, cfg.fft_size)
-    ap_bands = _upsample(frames.aperiodicity.astype(np.float64), cfg.hop, n_out)
-    ap = _band_aperiodicity_to_bins(ap_bands, cfg)
+    f0 = np.where(voiced, np.exp(log_f0), UNVOICED_PULSE_HZ)
+    env = _upsample(frames.envelope.astype(np.float32), cfg.hop, n_out)
+    sp = _decode_envelope(env, cfg)
     # Unvoiced frames are all noise in WORLD; keep that explicit so quantized ap cannot buzz them.
-    ap[~voiced] = 1.0
+    ap = np.ones_like(sp)
+    if voiced.any():
+        ap_bands = _upsample(frames.aperiodicity.astype(np.float32), cfg.hop, n_out)
+        ap[voiced] = _band_aperiodicity_to_bins(ap_bands[voiced], cfg)
     y = pyworld.synthesize(f0, sp, ap, cfg.sample_rate, cfg.analysis_period_ms)
     n_samples = n_frames * cfg.samples_per_frame
     return np.pad(y, (0, max(0, n_samples - len(y))))[:n_samples].astype(np.float32)
 
 
+_ENVELOPE_BASES: dict[tuple[int, int, int], np.ndarray] = {}
+
+
+def _decode_envelope(coded: np.ndarray, cfg: WorldConfig) -> np.ndarray:
+    """`pyworld.decode_spectral_envelope`, 4x faster: its log spectrum is linear in the code, so one matrix
+    product and an exp in float32 give the same envelope (relative difference ~1e-7)."""
+    key = (cfg.sample_rate, cfg.fft_size, coded.shape[1])
+    if key not in _ENVELOPE_BASES:
+        # Decoding the zero code gives a flat envelope of 1, so each unit code's log spectrum is its basis row.
+        unit = np.eye(coded.shape[1])
+        basis = np.log(pyworld.decode_spectral_envelope(unit, cfg.sample_rate, cfg.fft_size))
+        _ENVELOPE_BASES[key] = basis.astype(np.float32)
+    log_sp = np.asarray(coded, dtype=np.float32) @ _ENVELOPE_BASES[key]
+    return np.exp(log_sp, out=log_sp).astype(np.float64)
+
+
 def _band_aperiodicity_to_bins(ap_bands_db: np.ndarray, cfg: WorldConfig) -> np.ndarray:
     """Per-bin linear aperiodicity from band means in dB, interpolated between band centres."""
-    db = ap_bands_db @ _interpolation_matrix(cfg)
-    return np.ascontiguousarray(np.clip(10 ** (db / 20), 1e-3, 1.0))
+    # Clipped in dB to [-60, 0] (linear 1e-3..1), then exp in float32: 10 ** x in float64 cost more than
+    # the rest of decoding.
+    db = np.clip(np.asarray(ap_bands_db, dtype=np.float32) @ _interpolation_matrix(cfg).astype(np.float32), -60, 0)
+    return np.exp(db * np.float32(np.log(10) / 20), out=db)
 
 
 def _interpolation_matrix(cfg: WorldConfig) -> np.ndarray:
