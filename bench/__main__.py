@@ -1,7 +1,10 @@
-"""`python -m bench [--only codec,t2s] [--out DIR]`: run the benchmarks present and write RESULTS.md."""
+"""`python -m bench [--only codec,t2s] [--with-speed] [--out DIR]`: run the benchmarks present and write
+RESULTS.md. Each benchmark's figures also go to `DIR/parts/<name>.md` with their own commit and date, so a
+run restricted with --only updates those parts and keeps the others."""
 
 import argparse
 import importlib
+import inspect
 import os
 import pkgutil
 import sys
@@ -10,7 +13,7 @@ import traceback
 from pathlib import Path
 
 import bench
-from bench.report import Section, write_results
+from bench.report import Section, write_part, write_results
 
 # Pipeline order; any other bench/<name>.py with a `run` function follows, alphabetically.
 PLANNED = ("codec", "t2s", "acoustic", "e2e")
@@ -40,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated benchmark names, e.g. codec,t2s")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="results directory")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the machine has 2 cores)")
+    parser.add_argument(
+        "--with-speed",
+        action="store_true",
+        help="benchmarks that can also time the autoregressive baselines do so (minutes more)",
+    )
     args = parser.parse_args(argv)
     _set_threads(args.threads)
 
@@ -61,28 +69,27 @@ def main(argv: list[str] | None = None) -> int:
         )
     elif missing:
         notes.append(f"Not written yet: {', '.join(missing)}.")
-    if args.only:
-        notes.append(f"Run restricted to: {', '.join(wanted)}.")
 
     args.out.mkdir(parents=True, exist_ok=True)
-    sections: list[Section] = []
     failed = False
     for name in wanted:
         print(f"[bench] {name} ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
         try:
             module = importlib.import_module(f"bench.{name}")
-            result = list(module.run(args.out))
+            kwargs = {}
+            if args.with_speed and "with_speed" in inspect.signature(module.run).parameters:
+                kwargs["with_speed"] = True
+            result = list(module.run(args.out, **kwargs))
         except Exception as err:  # noqa: BLE001 - one broken benchmark must not lose the others' figures
             traceback.print_exc()
             failed = True
             result = [Section(title=name, text=f"**Failed:** {type(err).__name__}: {err}")]
         elapsed = time.perf_counter() - start
-        notes.append(f"`{name}` took {elapsed:.1f} s.")
-        sections += result
+        write_part(args.out, REPO, name, result, elapsed)
         print(f"[bench] {name} done in {elapsed:.1f} s", file=sys.stderr, flush=True)
 
-    path = write_results(args.out, REPO, sections, notes)
+    path = write_results(args.out, REPO, present, notes)
     print(path)
     return 1 if failed else 0
 

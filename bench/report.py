@@ -139,17 +139,39 @@ def _git(repo: Path, *args: str) -> str:
     return out.stdout.strip() if out.returncode == 0 else ""
 
 
-def write_results(out_dir: Path, repo: Path, sections: list[Section], notes: list[str]) -> Path:
-    """Write `out_dir/RESULTS.md`: the machine header, then `notes` (what ran, what is missing), then sections.
+def write_part(out_dir: Path, repo: Path, name: str, sections: list[Section], seconds: float) -> Path:
+    """Write one benchmark's sections to `out_dir/parts/<name>.md`, stamped with its own commit and date,
+    so that re-running one benchmark (`python -m bench --only NAME`) keeps the others' figures.
+
+    Returns:
+        The path of the part.
+    """
+    parts_dir = Path(out_dir) / "parts"
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    stamp = {line.split(":", 1)[0][2:]: line.split(":", 1)[1].strip() for line in machine_lines(repo)}
+    head = f"*`{name}`: measured {stamp['Date']} at commit {stamp['Commit']}, in {seconds:.0f} s.*"
+    body = "\n\n".join(section_markdown(s, Path(out_dir)) for s in sections)
+    path = parts_dir / f"{name}.md"
+    path.write_text(head + "\n\n" + body + "\n")
+    return path
+
+
+def write_results(out_dir: Path, repo: Path, names: list[str], notes: list[str]) -> Path:
+    """Write `out_dir/RESULTS.md`: the machine header, `notes`, then the part of every benchmark in `names`
+    (in that order) written so far by `write_part`; a benchmark never measured is listed as such.
 
     Returns:
         The path of RESULTS.md.
     """
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     parts = ["# Benchmark results", "\n".join(machine_lines(repo))]
+    missing = [n for n in names if not (out_dir / "parts" / f"{n}.md").is_file()]
+    if missing:
+        notes = [*notes, f"Not measured yet: {', '.join(missing)}."]
     if notes:
         parts.append("\n".join(f"- {n}" for n in notes))
-    parts += [section_markdown(s, out_dir) for s in sections]
+    parts += [(out_dir / "parts" / f"{n}.md").read_text().strip() for n in names if n not in missing]
     path = out_dir / "RESULTS.md"
     path.write_text("\n\n".join(parts) + "\n")
     return path

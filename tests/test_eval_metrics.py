@@ -255,15 +255,17 @@ def test_bench_report_writes_header_tables_and_figures(tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from bench.report import Section, Table, save_figure, write_results
+    from bench.report import Section, Table, save_figure, write_part, write_results
 
     fig, ax = plt.subplots()
     ax.plot([1, 2, 3])
     figure = save_figure(fig, tmp_path, "curve", caption="a line")
     table = Table(columns=("levels", "WER"), rows=((1, 0.61234), (8, None)))
-    path = write_results(tmp_path, Path.cwd(), [Section("Codec", "How.", (table, figure))], ["note"])
+    write_part(tmp_path, Path.cwd(), "codec", [Section("Codec", "How.", (table, figure))], 12.3)
+    path = write_results(tmp_path, Path.cwd(), ["codec", "t2s"], ["note"])
     text = path.read_text()
     assert "- Machine: " in text and "RAM" in text and "- Commit: " in text and "- Date: " in text
+    assert "*`codec`: measured " in text and "in 12 s.*" in text and "Not measured yet: t2s." in text
     assert "| levels | WER |" in text and "| 1 | 0.612 |" in text and "| 8 |  |" in text
     assert "![a line](curve.png)" in text and (tmp_path / "curve.png").stat().st_size > 1000
     with pytest.raises(ValueError):
@@ -303,6 +305,35 @@ def test_bench_runs_a_module_and_reports_a_failing_one(tmp_path, monkeypatch):
     text = (tmp_path / "RESULTS.md").read_text()
     assert "## Fake" in text and "| 1.5 |" in text
     assert "**Failed:** RuntimeError: checkpoint missing" in text
+    # Re-running one benchmark keeps the other's figures.
+    good.run = lambda out_dir: [Section("Fake", "measured again", (Table(("a",), ((2.5,),)),))]
+    assert runner.main(["--out", str(tmp_path), "--only", "fake_good"]) == 0
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert "| 2.5 |" in text and "| 1.5 |" not in text and "checkpoint missing" in text
+
+
+def test_bench_passes_with_speed_only_to_benchmarks_that_take_it(tmp_path, monkeypatch):
+    import types
+
+    import bench.__main__ as runner
+    from bench.report import Section
+
+    seen = {}
+    timed = types.ModuleType("bench.fake_timed")
+
+    def run_timed(out_dir, with_speed=False):
+        seen["timed"] = with_speed
+        return [Section("Timed", f"with_speed={with_speed}")]
+
+    timed.run = run_timed
+    plain = types.ModuleType("bench.fake_plain")
+    plain.run = lambda out_dir: seen.setdefault("plain", True) and [Section("Plain")]
+    monkeypatch.setitem(sys.modules, "bench.fake_timed", timed)
+    monkeypatch.setitem(sys.modules, "bench.fake_plain", plain)
+    monkeypatch.setattr(runner, "available", lambda: ["fake_timed", "fake_plain"])
+    assert runner.main(["--out", str(tmp_path), "--with-speed"]) == 0
+    assert seen == {"timed": True, "plain": True}
+    assert "with_speed=True" in (tmp_path / "RESULTS.md").read_text()
 
 
 @pytest.mark.parametrize(
