@@ -1,16 +1,25 @@
 """Start the browser app: `python3 app.py`, then open http://127.0.0.1:7860."""
 
+import logging
 import os
+import threading
 
 # Spinning OpenMP threads fight over the 2 cores when two generations run at once: let idle threads sleep.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from engine.ui.blocks import build_app  # after the OpenMP setting, before torch loads
+from engine.demos import DEMOS_DIR, VOICES_DIR
+from engine.ui.blocks import build_app
+from engine.ui.handlers import warm_up
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Models load while the page starts, so the first Generate shows progress at once.
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     app = build_app()
-    # A bounded queue: many users may wait, two generations run at once on this 2-core machine.
+    # A bounded queue: many users may wait; generations run one at a time (see blocks.SYNTHESIS_QUEUE),
+    # the light events (check, redraw, demos) two at a time.
     app.queue(default_concurrency_limit=2, max_size=32).launch(
         server_name=os.environ.get("DIALOGUE_SYNTH_HOST", "127.0.0.1"),
         server_port=int(os.environ.get("DIALOGUE_SYNTH_PORT", "7860")),
+        allowed_paths=[str(VOICES_DIR), str(DEMOS_DIR)],  # the built-in voices, wherever the app starts
     )

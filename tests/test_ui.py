@@ -1,62 +1,234 @@
-"""The app's handlers: what reaches the page on good input, and readable errors (gr.Error) on bad input."""
+"""The app's handlers with a tiny acoustic model: what reaches the page, and readable errors (gr.Error)."""
+
+import logging
+import re
+import wave
 
 import gradio as gr
 import numpy as np
 import pytest
+import torch
 
+from engine.codec import load_codec
+from engine.demos import demo_voices, list_demos
 from engine.pipeline import DialogueSynthesizer
-from engine.ui import blocks
+from engine.ui import blocks, handlers
+from engine.ui.plots import TraceView
 from tests.conftest import espeak_to_wav
 from tests.test_pipeline import tiny_model
+
+FOUR_TURNS = "[S1] Hello there.\n[S2] Hi, how are you?\n[S1] Fine, thanks.\n[S2] Good to hear."
+PAGE_IDS = [
+    "transcript",
+    *[f"{kind}-{s}" for kind in ("voice", "demo-voice", "rate") for s in handlers.SPEAKERS],
+    "method",
+    "iterations",
+    "temperature",
+    "guidance",
+    "seed",
+    "check-btn",
+    "generate-btn",
+    "compare-btn",
+    "dialogue-audio",
+    "report",
+    "fill-in",
+    "fill-in-iteration",
+    "confidence-heatmap",
+    "spectrogram",
+    "downloads",
+    "compare-results",
+    "demo-select",
+]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")
 def voice(tmp_path_factory):
-    return str(espeak_to_wav("A short voice for the app test, a few seconds long.", tmp_path_factory.mktemp("v") / "v.wav"))
+    path = tmp_path_factory.mktemp("v") / "v.wav"
+    return str(espeak_to_wav("A short voice for the app test, a few seconds long.", path))
+
+
+@pytest.fixture(scope="module")
+def module_synthesizer():
+    codec = load_codec()
+    return DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec), prompt_seconds=2.0)
 
 
 @pytest.fixture
-def tiny_synthesizer(monkeypatch):
-    from engine.codec import load_codec
-
-    codec = load_codec()
-    synth = DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec))
-    monkeypatch.setattr(blocks, "_synthesizer", synth)
-    return synth
+def tiny_synthesizer(monkeypatch, module_synthesizer, tmp_path):
+    monkeypatch.setattr(handlers, "_synthesizer", module_synthesizer)
+    monkeypatch.setattr(handlers, "OUTPUT_DIR", tmp_path / "out")
+    return module_synthesizer
 
 
-def test_page_builds():
-    assert isinstance(blocks.build_app(), gr.Blocks)
+def speaker_values(uploads=(), demos=(), rates=()):
+    """The page's 12 per-speaker inputs: 4 clips, 4 built-in voice names, 4 rates."""
+
+    def four(values, default):
+        return [*values, *[default] * (4 - len(values))]
+
+    return [*four(uploads, None), *four(demos, None), *four(rates, 1.0)]
+
+
+class Progress:
+    """Stands in for gr.Progress: records (fraction, description)."""
+
+    def __init__(self):
+        self.updates = []
+
+    def __call__(self, fraction, desc=None):
+        self.updates.append((fraction, desc))
+
+
+def generate(transcript, voices, method="group", iterations=2, temperature=1.0, guidance=1.0, seed=0, **kw):
+    progress = Progress()
+    out = handlers.generate_dialogue(
+        transcript,
+        method,
+        iterations,
+        temperature,
+        guidance,
+        seed,
+        *speaker_values(voices, **kw),
+        progress=progress,
+    )
+    return out, progress
+
+
+def test_page_builds_with_the_ids_and_endpoints_the_browser_test_uses():
+    app = blocks.build_app()
+    assert isinstance(app, gr.Blocks)
+    ids = {getattr(block, "elem_id", None) for block in app.blocks.values()}
+    assert set(PAGE_IDS) <= ids
+    public = {fn.api_name for fn in app.fns.values() if fn.api_visibility == "public"}
+    assert public == {"check", "generate", "compare"}
+    demo_select = next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "demo-select")
+    assert {value for _, value in demo_select.choices} == {demo.name for demo in list_demos()}
 
 
 def test_check_reports_the_dialogue(voice):
-    report = blocks.check_dialogue(blocks.EXAMPLE, voice, voice, None, None)
+    report = handlers.check_dialogue(blocks.EXAMPLE, *speaker_values([voice, voice]))
     assert "2 turns, 2 speakers (S1, S2)" in report
     assert "forty-two dollars and fifty cents" in report
 
 
 @pytest.mark.parametrize(
-    ("transcript", "expected"), [("", "empty"), ("<S1> hi", "[S1]"), ("[S1] привет", "Cyrillic")]
+    ("transcript", "expected"), [("", "empty"), ("<S1> hi", r"\[S1\]"), ("[S1] привет", "Cyrillic")]
 )
 def test_bad_transcripts_are_page_errors(transcript, expected, voice):
-    with pytest.raises(gr.Error, match=expected.replace("[", r"\[").replace("]", r"\]")):
-        blocks.check_dialogue(transcript, voice, None, None, None)
+    with pytest.raises(gr.Error, match=expected) as err:
+        handlers.check_dialogue(transcript, *speaker_values([voice]))
+    assert "Traceback" not in err.value.message
 
 
-def test_generate_returns_audio_and_timings(tiny_synthesizer, voice):
-    stages = []
-
-    def progress(fraction, desc=None):
-        stages.append((fraction, desc))
-
-    (rate, audio), summary = blocks.generate_dialogue(
-        blocks.EXAMPLE, "group", 2, 0, voice, voice, None, None, progress=progress
+def test_generate_fills_every_output(tiny_synthesizer, voice):
+    (audio, report, fill_in, slider, confidence, spectrogram, files, view), progress = generate(
+        FOUR_TURNS, [voice, voice], rates=[1.0, 1.5]
     )
-    assert rate == 16000 and audio.dtype == np.float32 and len(audio) > rate
-    assert "2 turns" in summary and "real-time factor" in summary
-    assert stages[0][0] == 0.0 and any("acoustic: iteration 2/" in (d or "") for _, d in stages)
+    rate, samples = audio
+    assert rate == 16000 and samples.dtype == np.int16 and len(samples) > rate
+    assert "4 turns" in report and "real-time factor" in report and "S2 x1.5" in report
+    assert isinstance(view, TraceView) and view.speakers == ("S1", "S2", "S1", "S2")
+    assert view.iterations == 5  # group, 2 iterations: pitch group 2 steps, spectrum group 2 + 1 fine pass
+    assert slider.maximum == view.iterations and slider.value == view.iterations
+    for image in (fill_in, confidence, spectrogram):
+        assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[1] >= 1000
+    assert [f.rsplit(".", 1)[1] for f in files] == ["wav", "mp3"]
+    with wave.open(files[0]) as wav:
+        assert wav.getframerate() == rate and wav.getnframes() == len(samples)
+    fractions = [f for f, _ in progress.updates]
+    assert fractions[0] == 0.0 and fractions == sorted(fractions)
+    assert any("acoustic: iteration 2/" in (d or "") for _, d in progress.updates)
 
 
-def test_generate_without_a_voice_is_a_page_error(tiny_synthesizer, voice):
+def test_slider_redraws_from_the_kept_trace(tiny_synthesizer, voice, monkeypatch):
+    (*_, view), _ = generate(FOUR_TURNS, [voice, voice])
+    monkeypatch.setattr(handlers, "_synthesizer", None)  # redrawing must not synthesize again
+    first, first_conf = handlers.redraw_trace(view, 1)
+    last, _ = handlers.redraw_trace(view, view.iterations)
+    assert first.shape == last.shape and not np.array_equal(first, last)
+    assert first_conf.dtype == np.uint8
+    assert handlers.redraw_trace(None, 3) == (None, None)
+
+
+def test_built_in_voices_and_named_speakers(tiny_synthesizer):
+    names = list(demo_voices())
+    (_, report, *_), _ = generate("Alice: Hello there.\nBob: Hi!", [], demos=names[:2])
+    assert "2 turns" in report
+    voices, rates = handlers.resolve_voices(
+        "[S2] Hi.\nAlice: Hello.", ["/a.wav", "/b.wav", None, None], [None] * 4, [0.8, 1.2, 1.0, 1.0]
+    )
+    assert voices == {"S2": "/b.wav", "Alice": "/a.wav"} and rates == {"S2": 1.2, "Alice": 0.8}
+
+
+def test_an_upload_wins_over_a_built_in_voice(voice):
+    voices, _ = handlers.resolve_voices(
+        "[S1] Hi.", [voice, None, None, None], [next(iter(demo_voices()))] + [None] * 3, [1.0] * 4
+    )
+    assert voices == {"S1": voice}
+
+
+def test_missing_voice_and_bad_settings_are_page_errors(tiny_synthesizer, voice):
     with pytest.raises(gr.Error, match="S2"):
-        blocks.generate_dialogue(blocks.EXAMPLE, "group", 2, 0, voice, None, None, None, progress=lambda *a, **k: None)
+        generate(FOUR_TURNS, [voice])
+    with pytest.raises(gr.Error, match="not a built-in voice"):
+        generate(FOUR_TURNS, [voice], demos=[None, "no-such-voice"])
+    with pytest.raises(gr.Error, match="Temperature 9.0 is out of range"):
+        generate(FOUR_TURNS, [voice, voice], temperature=9.0)
+    with pytest.raises(gr.Error, match="Seed must be a whole number"):
+        generate(FOUR_TURNS, [voice, voice], seed=1.5)
+
+
+def test_an_unexpected_failure_is_a_page_error_and_logged(tiny_synthesizer, voice, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(tiny_synthesizer, "synthesize", broken)
+    with caplog.at_level(logging.ERROR), pytest.raises(gr.Error, match="failed unexpectedly") as err:
+        generate(FOUR_TURNS, [voice, voice])
+    assert "disk on fire" in err.value.message and "server log" in err.value.message
+    assert any(record.exc_info and "disk on fire" in str(record.exc_info[1]) for record in caplog.records)
+
+
+def test_compare_renders_every_iteration_count(tiny_synthesizer, voice):
+    progress = Progress()
+    *players, table = handlers.compare_iterations(
+        "[S1] Hello there.\n[S2] Hi!",
+        "group",
+        1.0,
+        1.0,
+        3,
+        *speaker_values([voice, voice]),
+        progress=progress,
+    )
+    assert len(players) == len(handlers.COMPARE_ITERATIONS) == 5
+    for n, player in zip(handlers.COMPARE_ITERATIONS, players, strict=True):
+        assert re.fullmatch(rf"{n} iterations?, made in \d+\.\d s", player.label)
+    clips = []
+    for player in players:
+        with wave.open(player.value["path"]) as wav:
+            clips.append(wav.readframes(wav.getnframes()))
+    assert min(len(clip) for clip in clips) > 2 * 16000  # over a second of 16-bit audio each
+    assert len(set(clips)) == 5  # each iteration count decoded other tokens
+    assert all(f"\n| {n} | " in table for n in handlers.COMPARE_ITERATIONS)
+    fractions = [f for f, _ in progress.updates]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+    assert any("run 5/5, 16 iterations: acoustic: iteration 33/33" in (d or "") for _, d in progress.updates)
+
+
+def test_demos_load_into_the_page():
+    demo = list_demos()[0]
+    transcript, *rest = handlers.load_demo(demo.name)
+    clips, names = rest[:4], rest[4:]
+    assert transcript == demo.transcript
+    assert clips[0] == str(demo.voices["S1"]) and names[0] in demo_voices()
+    assert handlers.pick_demo_voice(names[0]) == str(demo_voices()[names[0]])
+    with pytest.raises(gr.Error, match="no demo called"):
+        handlers.load_demo("nope")

@@ -1,93 +1,218 @@
-"""The Gradio page: dialogue editor, one voice per speaker, decoding settings, generate and listen."""
+"""The Gradio page: dialogue editor, voices, decoding settings, generate, the decoding trace, compare, download."""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from engine.errors import UserInputError
-from engine.input_report import describe_input
+from engine.acoustic.decoding import DEFAULT_GUIDANCE
+from engine.demos import demo_voices, list_demos
+from engine.ui import handlers
+from engine.ui.handlers import COMPARE_ITERATIONS, SPEAKERS
 
-SPEAKERS = ("S1", "S2", "S3", "S4")
 EXAMPLE = "[S1] Hi, did you get the 3 tickets for Saturday?\n[S2] (laughs) I did, and they cost $42.50!"
 METHOD_LABELS = {"group": "SoundGroup G-IPD", "soundstorm": "SoundStorm MaskGIT", "spans": "MAGNeT spans"}
-
-_synthesizer = None
-
-
-def synthesizer():
-    """The one DialogueSynthesizer of this process: models load on first use and stay loaded."""
-    global _synthesizer
-    if _synthesizer is None:
-        from engine.pipeline import DialogueSynthesizer
-
-        _synthesizer = DialogueSynthesizer()
-    return _synthesizer
+SYNTHESIS_QUEUE = "synthesis"  # generate and compare share it: one synthesis at a time on the 2 cores
 
 
-def _voices(voice_files: tuple[str | None, ...]) -> dict[str, str]:
-    return {speaker: path for speaker, path in zip(SPEAKERS, voice_files) if path}
-
-
-def check_dialogue(transcript: str, *voice_files: str | None) -> str:
-    """Gradio handler: report the parsed dialogue, or show a readable error in the page."""
-    try:
-        return "```\n" + describe_input(transcript or "", _voices(voice_files), source="dialogue") + "\n```"
-    except UserInputError as err:
-        raise gr.Error(str(err)) from None
-
-
-def generate_dialogue(
-    transcript: str, method: str, iterations: int, seed: int, *voice_files: str | None,
-    progress: gr.Progress = gr.Progress(),  # noqa: B008  (gradio injects the page's progress bar this way)
-):
-    """Gradio handler: synthesize the dialogue; returns (sample_rate, audio) and a timing summary."""
-
-    def report(stage: str, fraction: float) -> None:
-        progress(fraction, desc=stage)
-
-    try:
-        result = synthesizer().synthesize(
-            transcript or "", _voices(voice_files), method=method, iterations=int(iterations),
-            seed=int(seed), progress=report,
-        )
-    except UserInputError as err:
-        raise gr.Error(str(err)) from None
-    timings = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items())
-    summary = (
-        f"{len(result.turns)} turns, {result.duration_s:.1f} s of audio; real-time factor "
-        f"{result.real_time_factor:.2f}.  \n{timings}"
-    )
-    return (result.sample_rate, result.audio), summary
+def _guidance_for(method: str) -> gr.Slider:
+    return gr.Slider(value=DEFAULT_GUIDANCE.get(method, 1.0))
 
 
 def build_app() -> gr.Blocks:
+    """The page with its events wired to engine.ui.handlers (models load on the first generation)."""
+    demos = list_demos()
+    voice_names = list(demo_voices())
     with gr.Blocks(title="dialogue-synth") as app:
         gr.Markdown(
-            "# dialogue-synth\nWrite a dialogue, give each speaker a voice clip (3-15 s), and generate it. "
-            "The acoustic tokens are filled in parallel over a few iterations."
+            "# dialogue-synth\nWrite a dialogue, give each speaker a voice clip (3-15 s: upload, record, or pick "
+            "a built-in voice), and generate it. The acoustic tokens are filled in parallel over a few "
+            "iterations; below the audio you can watch them being filled in."
+        )
+        demo_select = gr.Dropdown(
+            [(demo.title, demo.name) for demo in demos],
+            value=None,
+            label="Load a demo dialogue",
+            info="Fills in the transcript and the voices.",
+            elem_id="demo-select",
         )
         transcript = gr.Dialogue(
-            value=EXAMPLE, type="text", speakers=list(SPEAKERS), label="Dialogue",
-            info="One turn per line: [S1] text, or Name: text. (stage directions) are not spoken.",
+            value=EXAMPLE,
+            type="text",
+            speakers=list(SPEAKERS),
+            label="Dialogue",
+            info="One turn per line: [S1] text, or Name: text (names take voices S1-S4 in order of first "
+            "appearance). (stage directions) are not spoken.",
+            elem_id="transcript",
         )
+        voices, demo_voice_inputs, rates = [], [], []
         with gr.Row():
-            voices = [
-                gr.Audio(sources=["upload", "microphone"], type="filepath", label=f"Voice of {speaker}")
-                for speaker in SPEAKERS
-            ]
+            for speaker in SPEAKERS:
+                with gr.Column(min_width=220):
+                    voices.append(
+                        gr.Audio(
+                            sources=["upload", "microphone"],
+                            type="filepath",
+                            label=f"Voice of {speaker}",
+                            elem_id=f"voice-{speaker}",
+                        )
+                    )
+                    demo_voice_inputs.append(
+                        gr.Dropdown(
+                            voice_names,
+                            value=None,
+                            label=f"or a built-in voice for {speaker}",
+                            elem_id=f"demo-voice-{speaker}",
+                        )
+                    )
+                    rates.append(
+                        gr.Slider(
+                            0.5,
+                            2.0,
+                            value=1.0,
+                            step=0.05,
+                            label=f"Speaking rate of {speaker}",
+                            elem_id=f"rate-{speaker}",
+                        )
+                    )
         with gr.Row():
             method = gr.Radio(
-                [(label, name) for name, label in METHOD_LABELS.items()], value="group", label="Decoding"
+                [(label, name) for name, label in METHOD_LABELS.items()],
+                value="group",
+                label="Decoder",
+                elem_id="method",
+                scale=3,
             )
-            iterations = gr.Slider(1, 16, value=2, step=1, label="Iterations (coarse level of each group)")
-            seed = gr.Number(value=0, precision=0, label="Seed")
+            seed = gr.Number(value=0, precision=0, minimum=0, label="Seed", elem_id="seed", scale=1)
         with gr.Row():
-            check = gr.Button("Check")
-            generate = gr.Button("Generate", variant="primary")
-        audio = gr.Audio(label="Dialogue", type="numpy", interactive=False)
-        report = gr.Markdown()
-        check.click(check_dialogue, inputs=[transcript, *voices], outputs=report)
+            iterations = gr.Slider(
+                1,
+                16,
+                value=2,
+                step=1,
+                label="Iterations",
+                info="Steps of each group's coarse level (G-IPD) or of the first level (SoundStorm, spans).",
+                elem_id="iterations",
+            )
+            temperature = gr.Slider(
+                0.0,
+                2.0,
+                value=1.0,
+                step=0.05,
+                label="Temperature",
+                info="Sampling temperature of the candidate tokens; 0 is greedy.",
+                elem_id="temperature",
+            )
+            guidance = gr.Slider(
+                1.0,
+                10.0,
+                value=DEFAULT_GUIDANCE["group"],
+                step=0.5,
+                label="Guidance (CFG weight)",
+                info="Classifier-free guidance, annealed to 1; used by MAGNeT spans (3 by default). "
+                "Above 1 it doubles the forward passes.",
+                elem_id="guidance",
+            )
+        with gr.Row():
+            check = gr.Button("Check", elem_id="check-btn")
+            generate = gr.Button("Generate", variant="primary", elem_id="generate-btn")
+            compare = gr.Button("Compare 1, 2, 4, 8, 16 iterations", elem_id="compare-btn")
+        with gr.Row():
+            audio = gr.Audio(
+                label="Dialogue", type="numpy", interactive=False, elem_id="dialogue-audio", scale=3
+            )
+            downloads = gr.File(
+                label="Download (wav, mp3)",
+                file_count="multiple",
+                interactive=False,
+                elem_id="downloads",
+                scale=1,
+            )
+        report = gr.Markdown(elem_id="report")
+        trace = gr.State(None)
+        with gr.Accordion("How the tokens were filled in", open=True):
+            fill_in = gr.Image(
+                label="Token fill-in (levels x frames)",
+                type="numpy",
+                interactive=False,
+                show_label=False,
+                format="png",
+                elem_id="fill-in",
+            )
+            fill_in_iteration = gr.Slider(
+                1,
+                16,
+                value=1,
+                step=1,
+                label="Iteration",
+                interactive=False,
+                info="Move to see the grid and the confidence after each decoding iteration.",
+                elem_id="fill-in-iteration",
+            )
+            confidence = gr.Image(
+                label="Confidence",
+                type="numpy",
+                interactive=False,
+                show_label=False,
+                format="png",
+                elem_id="confidence-heatmap",
+            )
+            spectrogram = gr.Image(
+                label="Spectrogram",
+                type="numpy",
+                interactive=False,
+                show_label=False,
+                format="png",
+                elem_id="spectrogram",
+            )
+        with gr.Accordion("Compare iterations", open=True):
+            with gr.Row(elem_id="compare-results"):
+                compare_players = [
+                    gr.Audio(
+                        label=f"{n} iteration{'s' * (n > 1)}",
+                        type="numpy",
+                        interactive=False,
+                        elem_id=f"compare-{n}",
+                        min_width=160,
+                    )
+                    for n in COMPARE_ITERATIONS
+                ]
+            compare_table = gr.Markdown(elem_id="compare-table")
+
+        speaker_inputs = [*voices, *demo_voice_inputs, *rates]
+        check.click(handlers.check_dialogue, [transcript, *speaker_inputs], report, api_name="check")
         generate.click(
-            generate_dialogue, inputs=[transcript, method, iterations, seed, *voices], outputs=[audio, report]
+            handlers.generate_dialogue,
+            [transcript, method, iterations, temperature, guidance, seed, *speaker_inputs],
+            [audio, report, fill_in, fill_in_iteration, confidence, spectrogram, downloads, trace],
+            api_name="generate",
+            concurrency_id=SYNTHESIS_QUEUE,
+            concurrency_limit=1,
         )
+        compare.click(
+            handlers.compare_iterations,
+            [transcript, method, temperature, guidance, seed, *speaker_inputs],
+            [*compare_players, compare_table],
+            api_name="compare",
+            concurrency_id=SYNTHESIS_QUEUE,
+            concurrency_limit=1,
+        )
+        fill_in_iteration.input(
+            handlers.redraw_trace,
+            [trace, fill_in_iteration],
+            [fill_in, confidence],
+            trigger_mode="always_last",
+            show_progress="hidden",
+            api_visibility="private",
+        )
+        method.input(_guidance_for, method, guidance, api_visibility="private", queue=False)
+        demo_select.change(
+            handlers.load_demo,
+            demo_select,
+            [transcript, *voices, *demo_voice_inputs],
+            api_visibility="private",
+        )
+        for voice, choice in zip(voices, demo_voice_inputs, strict=True):
+            choice.input(handlers.pick_demo_voice, choice, voice, api_visibility="private")
+            # A cleared clip must not fall back to a built-in voice picked earlier.
+            voice.clear(lambda: None, None, choice, api_visibility="private", queue=False)
     return app

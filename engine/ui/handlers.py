@@ -1,0 +1,369 @@
+"""The page's event handlers: check, generate, compare iterations, redraw the trace, load demos.
+
+Every handler turns a UserInputError into a gr.Error (a readable message in the page) and any other failure
+into a gr.Error too, with the traceback in the server log, so the app keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from engine.demos import demo_voices, list_demos
+from engine.errors import UserInputError
+from engine.input_report import describe_input
+from engine.ui.plots import TraceView, confidence_figure, figure_to_image, fill_in_figure, spectrogram_figure
+
+log = logging.getLogger(__name__)
+
+SPEAKERS = ("S1", "S2", "S3", "S4")
+COMPARE_ITERATIONS = (1, 2, 4, 8, 16)
+OUTPUT_DIR = Path(tempfile.gettempdir()) / "dialogue-synth"
+KEEP_OUTPUTS_S = 3600.0  # written wav/mp3 files older than this are deleted at the next generation
+
+_synthesizer = None
+_synthesizer_lock = threading.Lock()
+
+
+def synthesizer():
+    """The one DialogueSynthesizer of this process: models load on first use and stay loaded."""
+    global _synthesizer
+    with _synthesizer_lock:
+        if _synthesizer is None:
+            from engine.pipeline import DialogueSynthesizer
+
+            _synthesizer = DialogueSynthesizer()
+        return _synthesizer
+
+
+def warm_up() -> None:
+    """Load the models and the plotting code now, so the first Generate starts without waiting for them."""
+    try:
+        synthesizer().load()
+        figure_to_image(spectrogram_figure(np.zeros(1600, np.float32), 16000, []))
+    except Exception:  # the first Generate reports it to the user
+        log.exception("warming up the models failed")
+
+
+@contextmanager
+def page_errors(action: str) -> Iterator[None]:
+    """Show failures inside the block in the page: user errors as they are, anything else as a bug."""
+    try:
+        yield
+    except gr.Error:
+        raise
+    except UserInputError as err:
+        raise gr.Error(str(err), title="Please fix the input", print_exception=False) from None
+    except Exception as err:
+        log.exception("%s failed", action)
+        raise gr.Error(
+            f"{action} failed unexpectedly ({type(err).__name__}: {err}). The details are in the server log; "
+            "try again, or try other settings.",
+            title="Something went wrong",
+            print_exception=False,
+        ) from None
+
+
+# Inputs per speaker ---------------------------------------------------------------------------------------
+
+
+def split_speaker_values(values: Sequence[Any]) -> tuple[list, list, list]:
+    """The page's per-speaker inputs, in component order: 4 uploads, 4 demo voices, 4 rates."""
+    n = len(SPEAKERS)
+    if len(values) != 3 * n:
+        raise ValueError(
+            f"expected {3 * n} per-speaker values (uploads, demo voices, rates), got {len(values)}"
+        )
+    return list(values[:n]), list(values[n : 2 * n]), list(values[2 * n :])
+
+
+def _slot_of_speaker(transcript: str) -> dict[str, str]:
+    """Which voice slot (S1..S4) each speaker of the transcript takes.
+
+    `[S2]` takes slot S2; named speakers (`Alice:`) take the free slots in order of first appearance.
+    Returns {} when the transcript does not parse (synthesis then reports why).
+    """
+    from engine.text.transcript import parse_transcript, speakers
+
+    try:
+        names = speakers(parse_transcript(transcript))
+    except UserInputError:
+        return {}
+    slots = {name: name for name in names if name in SPEAKERS}
+    free = iter(s for s in SPEAKERS if s not in slots.values())
+    for name in names:
+        if name not in slots:
+            slot = next(free, None)
+            if slot is not None:
+                slots[name] = slot
+    return slots
+
+
+def resolve_voices(
+    transcript: str, uploads: Sequence[str | None], demo_choices: Sequence[str | None], rates: Sequence[float]
+) -> tuple[dict[str, str], dict[str, float]]:
+    """Voice clip and speaking rate per speaker of the transcript, from the page's slots.
+
+    Args:
+        transcript: the dialogue text.
+        uploads: per slot, an uploaded or recorded clip's path (it wins over the demo voice).
+        demo_choices: per slot, the name of a built-in voice, or None.
+        rates: per slot, the speaking rate.
+
+    Returns:
+        (speaker -> clip path, speaker -> rate). Slots without a clip are left out, so the pipeline names
+        the speaker who has no voice.
+
+    Raises:
+        UserInputError: a demo voice name that is not built in.
+    """
+    builtin = demo_voices()
+    by_slot: dict[str, str] = {}
+    for slot, upload, choice in zip(SPEAKERS, uploads, demo_choices, strict=True):
+        if upload:
+            by_slot[slot] = str(upload)
+        elif choice:
+            if choice not in builtin:
+                raise UserInputError(
+                    f"{choice!r} is not a built-in voice; choose one of {', '.join(builtin)}, or upload a clip."
+                )
+            by_slot[slot] = str(builtin[choice])
+    slot_rates = {
+        slot: float(rate if rate is not None else 1.0) for slot, rate in zip(SPEAKERS, rates, strict=True)
+    }
+    slots = _slot_of_speaker(transcript)
+    if not slots:  # unreadable transcript: let the pipeline say what is wrong with it
+        return by_slot, {}
+    voices = {name: by_slot[slot] for name, slot in slots.items() if slot in by_slot}
+    return voices, {name: slot_rates[slot] for name, slot in slots.items()}
+
+
+# Handlers ---------------------------------------------------------------------------------------------------
+
+
+def check_dialogue(transcript: str, *speaker_values: Any) -> str:
+    """Gradio handler: report the parsed dialogue (turns, phones, voices), or show what is wrong."""
+    uploads, choices, rates = split_speaker_values(speaker_values)
+    with page_errors("Checking the dialogue"):
+        voices, _ = resolve_voices(transcript or "", uploads, choices, rates)
+        return "```\n" + describe_input(transcript or "", voices, source="dialogue") + "\n```"
+
+
+def _report(result) -> str:
+    """Markdown summary of a generated dialogue: turns, settings, timings, notes."""
+    s = result.settings
+    rows = "\n".join(
+        f"| {i} | {t.speaker} | {t.start_s:.2f}-{t.end_s:.2f} s | {t.n_frames} | {t.text} |"
+        for i, t in enumerate(result.turns, 1)
+    )
+    timings = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items())
+    notes = "".join(f"\n- {note}" for note in result.notes)
+    rates = ", ".join(f"{name} x{rate:g}" for name, rate in s.rates)
+    return (
+        f"**{len(result.turns)} turns, {result.duration_s:.1f} s of audio in {result.timings['total']:.1f} s "
+        f"(real-time factor {result.real_time_factor:.2f}).**  \n"
+        f"{s.method}, {s.iterations} iterations ({len(result.trace)} decoding steps, "
+        f"{result.trace.forward_passes} forward passes), temperature {s.temperature:g}, guidance {s.guidance:g}, "
+        f"seed {s.seed}; rates {rates}.  \nTimings: {timings}\n\n"
+        f"| turn | speaker | in the audio | frames | text spoken |\n|---|---|---|---|---|\n{rows}"
+        + (f"\n\nNotes:{notes}" if notes else "")
+    )
+
+
+def _write_downloads(result) -> list[str]:
+    """The dialogue as wav and mp3 files for the page's download list; old outputs are removed."""
+    from engine.audio import write_audio
+
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in OUTPUT_DIR.glob("dialogue-*"):
+        if now - old.stat().st_mtime > KEEP_OUTPUTS_S:
+            old.unlink(missing_ok=True)
+    s = result.settings
+    stem = OUTPUT_DIR / f"dialogue-{s.method}-{s.iterations}it-seed{s.seed}-{uuid.uuid4().hex[:8]}"
+    return [
+        str(write_audio(f"{stem}.{suffix}", result.audio, result.sample_rate)) for suffix in ("wav", "mp3")
+    ]
+
+
+def pcm16(audio: np.ndarray) -> np.ndarray:
+    """Float samples as 16-bit PCM, the player's format (gradio would convert them with a warning)."""
+    return (np.clip(audio, -1.0, 1.0) * 32767).round().astype(np.int16)
+
+
+def _progress_reporter(progress: Callable, run: int = 0, runs: int = 1, prefix: str = ""):
+    """The pipeline's progress(stage, fraction) as run `run` of `runs` on the page's bar."""
+
+    def report(stage: str, fraction: float) -> None:
+        progress((run + fraction) / runs, desc=prefix + stage)
+
+    return report
+
+
+def _synthesize(transcript, method, iterations, temperature, guidance, seed, speaker_values, progress, **kw):
+    uploads, choices, rates = split_speaker_values(speaker_values)
+    voices, speaker_rates = resolve_voices(transcript or "", uploads, choices, rates)
+    return synthesizer().synthesize(
+        transcript or "",
+        voices,
+        method=method,
+        iterations=_whole(iterations, "Iterations"),
+        temperature=float(temperature),
+        guidance=float(guidance),
+        seed=_whole(seed, "Seed"),
+        rate=speaker_rates or 1.0,
+        progress=progress,
+        **kw,
+    )
+
+
+def _whole(value: float | None, what: str) -> int:
+    """A number from a page field as an int; refuses fractions and empty fields."""
+    if value is None or float(value) != int(float(value)):
+        raise UserInputError(f"{what} must be a whole number, not {value!r}.")
+    return int(float(value))
+
+
+def generate_dialogue(
+    transcript: str,
+    method: str,
+    iterations: int,
+    temperature: float,
+    guidance: float,
+    seed: int,
+    *speaker_values: Any,
+    progress: gr.Progress = gr.Progress(),  # noqa: B008  (gradio injects the page's progress bar this way)
+) -> tuple:
+    """Gradio handler: synthesize the dialogue and draw how it was decoded.
+
+    Args:
+        transcript, method, iterations, temperature, guidance, seed: the page's fields.
+        speaker_values: 4 voice clips (paths or None), 4 built-in voice names (or None), 4 speaking rates.
+        progress: the page's progress bar (stage and iteration).
+
+    Returns:
+        (sample_rate, audio), the report markdown, the fill-in image, the iteration slider's update, the
+        confidence image, the spectrogram image, [wav path, mp3 path], and the TraceView for redrawing.
+    """
+    with page_errors("Generating the dialogue"):
+        result = _synthesize(
+            transcript,
+            method,
+            iterations,
+            temperature,
+            guidance,
+            seed,
+            speaker_values,
+            _progress_reporter(progress),
+        )
+        progress(1.0, desc="drawing the decoding trace")
+        view = TraceView.from_trace(
+            result.trace, [t.speaker for t in result.turns], synthesizer().codec.frame_rate
+        )
+        last = view.iterations
+        spans = [(t.speaker, t.start_s, t.end_s) for t in result.turns]
+        return (
+            (result.sample_rate, pcm16(result.audio)),
+            _report(result),
+            figure_to_image(fill_in_figure(view, last)),
+            gr.Slider(minimum=1, maximum=max(last, 1), value=last, step=1, interactive=last > 1),
+            figure_to_image(confidence_figure(view, last)),
+            figure_to_image(spectrogram_figure(result.audio, result.sample_rate, spans)),
+            _write_downloads(result),
+            view,
+        )
+
+
+def redraw_trace(view: TraceView | None, iteration: float) -> tuple:
+    """Gradio handler: the fill-in and confidence images at another iteration of the kept trace."""
+    if view is None:
+        return None, None
+    with page_errors("Drawing the decoding trace"):
+        it = int(iteration)
+        return figure_to_image(fill_in_figure(view, it)), figure_to_image(confidence_figure(view, it))
+
+
+def compare_iterations(
+    transcript: str,
+    method: str,
+    temperature: float,
+    guidance: float,
+    seed: int,
+    *speaker_values: Any,
+    progress: gr.Progress = gr.Progress(),  # noqa: B008
+) -> tuple:
+    """Gradio handler: the same dialogue, method and seed at 1, 2, 4, 8 and 16 iterations.
+
+    Returns:
+        One gr.Audio update per iteration count (labeled with the count and the generation time), then a
+        markdown table of the times.
+    """
+    players, rows = [], []
+    n_runs = len(COMPARE_ITERATIONS)
+    with page_errors("Comparing iterations"):
+        for k, iterations in enumerate(COMPARE_ITERATIONS):
+            report = _progress_reporter(
+                progress, k, n_runs, f"run {k + 1}/{n_runs}, {iterations} iterations: "
+            )
+            result = _synthesize(
+                transcript,
+                method,
+                iterations,
+                temperature,
+                guidance,
+                seed,
+                speaker_values,
+                report,
+                keep_trace=False,
+            )
+            seconds = result.timings["total"]
+            label = f"{iterations} iteration{'s' * (iterations > 1)}, made in {seconds:.1f} s"
+            players.append(gr.Audio(value=(result.sample_rate, pcm16(result.audio)), label=label))
+            rows.append(
+                f"| {iterations} | {seconds:.2f} s | {result.timings['acoustic']:.2f} s | "
+                f"{result.real_time_factor:.2f} |"
+            )
+    table = (
+        f"{method}, seed {int(seed)}, the same for every run.\n\n| iterations | total | acoustic decode | "
+        "real-time factor |\n|---|---|---|---|\n" + "\n".join(rows)
+    )
+    return (*players, table)
+
+
+def load_demo(name: str | None) -> tuple:
+    """Gradio handler: a ready dialogue's transcript, its voices in the slots and the demo voice names."""
+    with page_errors("Loading the demo"):
+        demos = {demo.name: demo for demo in list_demos()}
+        if not name:
+            return (gr.skip(),) * (1 + 2 * len(SPEAKERS))
+        if name not in demos:
+            raise UserInputError(f"There is no demo called {name!r}; choose one of {', '.join(demos)}.")
+        demo = demos[name]
+        names = {path.resolve(): voice for voice, path in demo_voices().items()}
+        clips = [demo.voices.get(slot) for slot in SPEAKERS]
+        return (
+            demo.transcript,
+            *[str(clip) if clip else None for clip in clips],
+            *[names.get(clip.resolve()) if clip else None for clip in clips],
+        )
+
+
+def pick_demo_voice(name: str | None) -> str | None:
+    """Gradio handler: the clip of a built-in voice, shown in the speaker's audio input."""
+    with page_errors("Choosing the voice"):
+        if not name:
+            return None
+        voices = demo_voices()
+        if name not in voices:
+            raise UserInputError(f"{name!r} is not a built-in voice; choose one of {', '.join(voices)}.")
+        return str(voices[name])
