@@ -240,3 +240,12 @@ def test_training_script_runs_logs_and_resumes(tmp_path):
     assert [x["step"] for x in lines if "loss" in x] == [2, 4, 6], "resumed at step 4, not from scratch"
     assert len(lines[0]["acc_per_level"]) == 4
     assert train_main(["--out", str(tmp_path / "x.pt")]) == 2  # no data: a clear error, not a traceback
+    # Export as far as it got: the training run's metadata, no optimizer state, a fresh evaluation.
+    exported = tmp_path / "export.pt"
+    assert train_main(common + ["--export", str(exported), "--export-only"]) == 0
+    shipped = torch.load(exported, weights_only=False)
+    assert "optimizer" not in shipped and shipped["metadata"]["steps"] == 6
+    assert shipped["metadata"]["command"] == state["metadata"]["command"]
+    assert set(shipped["metadata"]["quality"]) == {"soundstorm", "group", "spans"}
+    assert torch.load(out, weights_only=False)["step"] == 6, "exporting does not train"
+    assert train_main(common + ["--export-only"]) == 2

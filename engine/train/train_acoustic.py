@@ -243,17 +243,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         save_every=args.save_every,
         eval_batches=args.eval_batches,
     )
-    if args.synthetic:
-        layout = TokenLayout((32, 64, 64, 64), ((0,), (1, 2, 3)))
-        corpus = synthetic_corpus(
-            layout, semantic_vocab=16, n_speakers=6, utts_per_speaker=10, seed=args.seed
-        )
-        data_name = "synthetic"
-    elif args.data:
-        corpus = read_corpus(args.data)
-        data_name = str(args.data)
-    else:
-        raise UserInputError("Give the training data: --data DIR (an acoustic corpus) or --synthetic.")
+    corpus, data_name = load_training_data(args)
     out = Path(args.out)
     train_idx, eval_idx = _split(corpus)
     if world > 1:
@@ -266,13 +256,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     if out.is_file() and not args.fresh:
         state = torch.load(out, map_location="cpu", weights_only=False)
     if state is not None:
-        mcfg = state["config"]
-        model = (
-            AcousticModel(AcousticConfig.from_dict(mcfg))
-            if state.get("arch", "parallel") == "parallel"
-            else ARBaseline(ARConfig(**mcfg))
-        )
-        model.load_state_dict(state["model"])
+        model = _rebuild(state)
         arch = state.get("arch", "parallel")
     else:
         arch = args.arch
@@ -374,6 +358,49 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     return metadata(quality)
 
 
+def load_training_data(args: argparse.Namespace) -> tuple[AcousticCorpus, str]:
+    """The corpus named on the command line (--data DIR or --synthetic) and its name for the metadata."""
+    if args.synthetic:
+        layout = TokenLayout((32, 64, 64, 64), ((0,), (1, 2, 3)))
+        corpus = synthetic_corpus(
+            layout, semantic_vocab=16, n_speakers=6, utts_per_speaker=10, seed=args.seed
+        )
+        return corpus, "synthetic"
+    if args.data:
+        return read_corpus(args.data), str(args.data)
+    raise UserInputError("Give the training data: --data DIR (an acoustic corpus) or --synthetic.")
+
+
+def _rebuild(state: dict[str, Any]) -> nn.Module:
+    if state.get("arch", "parallel") == "parallel":
+        model: nn.Module = AcousticModel(AcousticConfig.from_dict(state["config"]))
+    else:
+        model = ARBaseline(ARConfig(**state["config"]))
+    model.load_state_dict(state["model"])
+    return model
+
+
+def export(args: argparse.Namespace) -> dict[str, Any]:
+    """Write the model of the training checkpoint `args.out` (as far as it got) to `args.export` without the
+    optimizer state, with the training run's metadata and an evaluation on the held-out part of the data."""
+    out = Path(args.out)
+    if not out.is_file():
+        raise UserInputError(f"There is no training checkpoint at {out} to export; train first.")
+    state = torch.load(out, map_location="cpu", weights_only=False)
+    torch.set_num_threads(args.threads)
+    model = _rebuild(state)
+    stored = dict(state["metadata"]["train_config"])
+    stored["schemes"] = tuple(tuple(s) for s in stored["schemes"])
+    if stored.get("level_weights") is not None:
+        stored["level_weights"] = tuple(stored["level_weights"])
+    cfg = TrainConfig(**stored)
+    corpus, _ = load_training_data(args)
+    quality = evaluate(model, corpus, _split(corpus)[1], cfg)
+    meta = {**state["metadata"], "quality": quality, "exported_from": str(out)}
+    _save(Path(args.export), model, meta, arch=state.get("arch", "parallel"))
+    return meta
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     d = TrainConfig()
@@ -383,6 +410,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
     p.add_argument(
         "--export", help="also write the final model (no optimizer state) here, e.g. assets/acoustic.pt"
+    )
+    p.add_argument(
+        "--export-only",
+        action="store_true",
+        help="do not train: export the checkpoint --out as far as it got to --export (evaluated on --data)",
     )
     p.add_argument("--log", help="JSON-lines log (default: next to --out)")
     p.add_argument("--arch", choices=ARCHS, default="parallel")
@@ -420,7 +452,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = argv
     try:
-        meta = train(args)
+        if args.export_only and not args.export:
+            raise UserInputError("--export-only needs --export PATH: where to write the model.")
+        meta = export(args) if args.export_only else train(args)
     except UserInputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
