@@ -1,5 +1,6 @@
 """Command line: `dialogue-synth check TRANSCRIPT --voice S1=a.wav ...` reports what was understood;
-`dialogue-synth generate TRANSCRIPT --voice S1=a.wav --voice S2=b.mp3 -o out.wav` synthesizes the dialogue."""
+`dialogue-synth generate TRANSCRIPT --voice S1=a.wav --voice S2=b.mp3 -o out.wav` synthesizes the dialogue;
+`--demo NAME` takes a ready dialogue of demos/ instead, and `--voice S1=us1-female` a built-in voice."""
 
 from __future__ import annotations
 
@@ -29,8 +30,45 @@ def parse_voice_args(values: Sequence[str]) -> dict[str, Path]:
             )
         if speaker in voices:
             raise UserInputError(f"--voice names {speaker} twice; give one voice file per speaker.")
-        voices[speaker] = Path(path)
+        voices[speaker] = _voice_path(path)
     return voices
+
+
+def _voice_path(value: str) -> Path:
+    """A file path, or the name of a built-in voice of assets/voices/ ("us1-female") when no such file exists."""
+    path = Path(value)
+    if path.exists() or path.suffix:
+        return path
+    from engine.demos import demo_voices
+
+    return demo_voices().get(value, path)
+
+
+def demo_input(name: str) -> tuple[str, dict[str, Path]]:
+    """The transcript and voices of the ready dialogue `name` (a folder of demos/)."""
+    from engine.demos import list_demos
+
+    demos = {d.name: d for d in list_demos()}
+    if name not in demos:
+        raise UserInputError(f"There is no demo {name!r}; the demos are: {', '.join(demos) or 'none'}.")
+    return demos[name].transcript, dict(demos[name].voices)
+
+
+def dialogue_input(args: argparse.Namespace) -> tuple[str, str, dict[str, Path]]:
+    """(transcript text, where it came from, voices) from a transcript file or --demo, with --voice on top."""
+    if args.demo and args.transcript:
+        raise UserInputError("Give a transcript file or --demo NAME, not both.")
+    if args.demo:
+        transcript, voices = demo_input(args.demo)
+        source = f"demo {args.demo}"
+    elif args.transcript:
+        transcript, voices, source = read_transcript(args.transcript), {}, str(args.transcript)
+    else:
+        raise UserInputError(
+            "Give the dialogue: a transcript file (one turn per line, '[S1] text'), or --demo NAME."
+        )
+    voices.update(parse_voice_args(args.voice))
+    return transcript, source, voices
 
 
 def read_transcript(path: Path) -> str:
@@ -47,13 +85,12 @@ def read_transcript(path: Path) -> str:
         raise UserInputError(f"Transcript {path} could not be read ({err.strerror}).") from None
 
 
-def check(transcript_path: Path, voice_args: Sequence[str]) -> str:
-    """Parse a transcript file and its voice clips; return the report of what was understood."""
+def check(args: argparse.Namespace) -> str:
+    """Parse a transcript (file or demo) and its voice clips; return the report of what was understood."""
     from engine.input_report import describe_input
 
-    return describe_input(
-        read_transcript(transcript_path), parse_voice_args(voice_args), str(transcript_path)
-    )
+    transcript, source, voices = dialogue_input(args)
+    return describe_input(transcript, voices, source)
 
 
 def generate(args: argparse.Namespace) -> str:
@@ -68,8 +105,7 @@ def generate(args: argparse.Namespace) -> str:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from tqdm import tqdm
 
-    transcript = read_transcript(args.transcript)
-    voices = parse_voice_args(args.voice)
+    transcript, _, voices = dialogue_input(args)
     # Shown at once: importing torch and loading the models takes seconds before the first stage reports.
     bar = tqdm(
         total=1000, desc="starting", bar_format="{l_bar}{bar}| {elapsed}", file=sys.stderr, mininterval=0
@@ -135,21 +171,23 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     check_cmd = commands.add_parser("check", help="parse a transcript and voice clips and report them")
     check_cmd.add_argument(
-        "transcript", type=Path, help="text file: one turn per line, '[S1] text' or 'Name: text'"
+        "transcript", type=Path, nargs="?", help="text file: one turn per line, '[S1] text' or 'Name: text'"
     )
+    check_cmd.add_argument("--demo", help="a ready dialogue of demos/ instead of a transcript file")
     check_cmd.add_argument(
         "--voice", action="append", default=[], metavar="SPEAKER=FILE", help="voice clip for a speaker"
     )
     gen = commands.add_parser("generate", help="synthesize a dialogue into a wav or mp3 file")
     gen.add_argument(
-        "transcript", type=Path, help="text file: one turn per line, '[S1] text' or 'Name: text'"
+        "transcript", type=Path, nargs="?", help="text file: one turn per line, '[S1] text' or 'Name: text'"
     )
+    gen.add_argument("--demo", help="a ready dialogue of demos/ (its transcript and voices)")
     gen.add_argument(
         "--voice",
         action="append",
         default=[],
         metavar="SPEAKER=FILE",
-        help="voice clip (3-15 s) of a speaker",
+        help="voice clip (3-15 s) of a speaker, or the name of a built-in voice (e.g. us1-female)",
     )
     gen.add_argument("-o", "--output", type=Path, default=Path("dialogue.wav"), help="output .wav or .mp3")
     gen.add_argument("--method", default="group", help="group (default, fastest), soundstorm or spans")
@@ -169,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "check":
-            print(check(args.transcript, args.voice))
+            print(check(args))
         elif args.command == "generate":
             print(generate(args))
     except UserInputError as err:

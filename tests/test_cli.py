@@ -47,3 +47,20 @@ def test_non_utf8_transcript(tmp_path, capsys):
     transcript.write_bytes("[S1] caf\xe9\n".encode("latin-1"))
     assert main(["check", str(transcript)]) == 2
     assert "UTF-8" in capsys.readouterr().err
+
+
+def test_demo_and_built_in_voice_names(capsys):
+    from engine.demos import list_demos
+
+    demo = list_demos()[0]
+    assert main(["check", "--demo", demo.name]) == 0
+    out = capsys.readouterr().out
+    assert f"demo {demo.name}" in out and all(p.name in out for p in demo.voices.values())
+    # A built-in voice name overrides the demo's voice of that speaker.
+    speaker = min(demo.voices)
+    assert main(["check", "--demo", demo.name, "--voice", f"{speaker}=us2-male"]) == 0
+    assert "us2-male.wav" in capsys.readouterr().out
+    assert main(["check", "--demo", "no-such-demo"]) == 2
+    assert "the demos are: " in capsys.readouterr().err
+    assert main(["check"]) == 2
+    assert "--demo NAME" in capsys.readouterr().err
