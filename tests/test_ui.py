@@ -128,6 +128,17 @@ def test_bad_transcripts_are_page_errors(transcript, expected, voice):
     assert "Traceback" not in err.value.message
 
 
+def test_error_messages_show_as_text_not_html(voice):
+    with pytest.raises(gr.Error) as err:
+        handlers.check_dialogue("<S1> hi", *speaker_values([voice]))
+    assert "&lt;S1&gt; hi" in err.value.message and "<S1>" not in err.value.message
+
+
+def test_check_without_voices_checks_the_text():
+    report = handlers.check_dialogue("Alice: Hello.\nBob: Hi.", *speaker_values())
+    assert "2 turns, 2 speakers (Alice, Bob)" in report
+
+
 def test_generate_fills_every_output(tiny_synthesizer, voice):
     (audio, report, fill_in, slider, confidence, spectrogram, files, view), progress = generate(
         FOUR_TURNS, [voice, voice], rates=[1.0, 1.5]
@@ -176,8 +187,14 @@ def test_an_upload_wins_over_a_built_in_voice(voice):
 
 
 def test_missing_voice_and_bad_settings_are_page_errors(tiny_synthesizer, voice):
-    with pytest.raises(gr.Error, match="S2"):
+    with pytest.raises(
+        gr.Error,
+        match="S2 speaks in turn 2 .line 2. but has no voice: upload or record a clip "
+        "under 'Voice of S2', or pick a built-in voice for S2",
+    ):
         generate(FOUR_TURNS, [voice])
+    with pytest.raises(gr.Error, match="Eve .turn 5, line 5. is a fifth speaker"):
+        generate("A: 1\nB: 2\nC: 3\nD: 4\nEve: 5", [voice] * 4)
     with pytest.raises(gr.Error, match="not a built-in voice"):
         generate(FOUR_TURNS, [voice], demos=[None, "no-such-voice"])
     with pytest.raises(gr.Error, match="Temperature 9.0 is out of range"):

@@ -6,6 +6,7 @@ into a gr.Error too, with the traceback in the server log, so the app keeps serv
 
 from __future__ import annotations
 
+import html
 import logging
 import tempfile
 import threading
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 SPEAKERS = ("S1", "S2", "S3", "S4")
 COMPARE_ITERATIONS = (1, 2, 4, 8, 16)
 OUTPUT_DIR = Path(tempfile.gettempdir()) / "dialogue-synth"
+ERROR_SECONDS = 30  # how long an error message stays in the page (long messages take a while to read)
 KEEP_OUTPUTS_S = 3600.0  # written wav/mp3 files older than this are deleted at the next generation
 
 _synthesizer = None
@@ -63,12 +65,19 @@ def page_errors(action: str) -> Iterator[None]:
     except gr.Error:
         raise
     except UserInputError as err:
-        raise gr.Error(str(err), title="Please fix the input", print_exception=False) from None
+        # The page renders messages as HTML: "<S1> hi" must show as text, not vanish as a tag.
+        raise gr.Error(
+            html.escape(str(err), quote=False),
+            duration=ERROR_SECONDS,
+            title="Please fix the input",
+            print_exception=False,
+        ) from None
     except Exception as err:
         log.exception("%s failed", action)
         raise gr.Error(
-            f"{action} failed unexpectedly ({type(err).__name__}: {err}). The details are in the server log; "
-            "try again, or try other settings.",
+            f"{action} failed unexpectedly ({type(err).__name__}: {html.escape(str(err), quote=False)}). The details are "
+            "in the server log; try again, or try other settings.",
+            duration=ERROR_SECONDS,
             title="Something went wrong",
             print_exception=False,
         ) from None
@@ -87,30 +96,43 @@ def split_speaker_values(values: Sequence[Any]) -> tuple[list, list, list]:
     return list(values[:n]), list(values[n : 2 * n]), list(values[2 * n :])
 
 
-def _slot_of_speaker(transcript: str) -> dict[str, str]:
-    """Which voice slot (S1..S4) each speaker of the transcript takes.
-
-    `[S2]` takes slot S2; named speakers (`Alice:`) take the free slots in order of first appearance.
-    Returns {} when the transcript does not parse (synthesis then reports why).
-    """
-    from engine.text.transcript import parse_transcript, speakers
-
-    try:
-        names = speakers(parse_transcript(transcript))
-    except UserInputError:
-        return {}
+def _slots(names: Sequence[str]) -> dict[str, str]:
+    """Which voice slot (S1..S4) each speaker takes: `[S2]` takes S2; named speakers (`Alice:`) take the
+    free slots in order of first appearance; speakers beyond the fourth get none."""
     slots = {name: name for name in names if name in SPEAKERS}
     free = iter(s for s in SPEAKERS if s not in slots.values())
     for name in names:
-        if name not in slots:
-            slot = next(free, None)
-            if slot is not None:
-                slots[name] = slot
+        if name not in slots and (slot := next(free, None)) is not None:
+            slots[name] = slot
     return slots
 
 
+def _missing_voice_error(turns: Sequence, slots: dict[str, str], missing: list[str]) -> UserInputError:
+    """The first speaker without a voice, said in the page's words (which slot to fill)."""
+    name = missing[0]
+    number, turn = next((i, t) for i, t in enumerate(turns, 1) if t.speaker == name)
+    others = f" (nor do {', '.join(missing[1:])})" if len(missing) > 1 else ""
+    if name not in slots:
+        return UserInputError(
+            f"{name} (turn {number}, line {turn.line}) is a fifth speaker, but the page has voices for four: "
+            f"S1-S4. Give {name}'s lines to one of the others{others}."
+        )
+    slot = slots[name]
+    named = (
+        "" if name == slot else f" (named speakers take the voices in order of appearance: {name} is {slot})"
+    )
+    return UserInputError(
+        f"{name} speaks in turn {number} (line {turn.line}) but has no voice{others}: upload or record a clip "
+        f"under 'Voice of {slot}', or pick a built-in voice for {slot}{named}."
+    )
+
+
 def resolve_voices(
-    transcript: str, uploads: Sequence[str | None], demo_choices: Sequence[str | None], rates: Sequence[float]
+    transcript: str,
+    uploads: Sequence[str | None],
+    demo_choices: Sequence[str | None],
+    rates: Sequence[float | None],
+    require_all: bool = True,
 ) -> tuple[dict[str, str], dict[str, float]]:
     """Voice clip and speaking rate per speaker of the transcript, from the page's slots.
 
@@ -119,14 +141,17 @@ def resolve_voices(
         uploads: per slot, an uploaded or recorded clip's path (it wins over the demo voice).
         demo_choices: per slot, the name of a built-in voice, or None.
         rates: per slot, the speaking rate.
+        require_all: refuse a speaker without a voice (False: leave them out, to check the text alone).
 
     Returns:
-        (speaker -> clip path, speaker -> rate). Slots without a clip are left out, so the pipeline names
-        the speaker who has no voice.
+        (speaker -> clip path, speaker -> rate); an unreadable transcript gives the clips by slot and no
+        rates, so that synthesis reports what is wrong with the text.
 
     Raises:
-        UserInputError: a demo voice name that is not built in.
+        UserInputError: a demo voice name that is not built in, or a speaker without a voice.
     """
+    from engine.text.transcript import parse_transcript, speakers
+
     builtin = demo_voices()
     by_slot: dict[str, str] = {}
     for slot, upload, choice in zip(SPEAKERS, uploads, demo_choices, strict=True):
@@ -138,12 +163,18 @@ def resolve_voices(
                     f"{choice!r} is not a built-in voice; choose one of {', '.join(builtin)}, or upload a clip."
                 )
             by_slot[slot] = str(builtin[choice])
-    slot_rates = {
-        slot: float(rate if rate is not None else 1.0) for slot, rate in zip(SPEAKERS, rates, strict=True)
-    }
-    slots = _slot_of_speaker(transcript)
-    if not slots:  # unreadable transcript: let the pipeline say what is wrong with it
+    try:
+        turns = parse_transcript(transcript)
+    except UserInputError:
         return by_slot, {}
+    names = speakers(turns)
+    slots = _slots(names)
+    missing = [name for name in names if slots.get(name) not in by_slot]
+    if missing and require_all:
+        raise _missing_voice_error(turns, slots, missing)
+    slot_rates = {
+        slot: 1.0 if rate is None else float(rate) for slot, rate in zip(SPEAKERS, rates, strict=True)
+    }
     voices = {name: by_slot[slot] for name, slot in slots.items() if slot in by_slot}
     return voices, {name: slot_rates[slot] for name, slot in slots.items()}
 
@@ -155,7 +186,9 @@ def check_dialogue(transcript: str, *speaker_values: Any) -> str:
     """Gradio handler: report the parsed dialogue (turns, phones, voices), or show what is wrong."""
     uploads, choices, rates = split_speaker_values(speaker_values)
     with page_errors("Checking the dialogue"):
-        voices, _ = resolve_voices(transcript or "", uploads, choices, rates)
+        # With no voice given yet, check the text alone.
+        require = any(uploads) or any(choices)
+        voices, _ = resolve_voices(transcript or "", uploads, choices, rates, require_all=require)
         return "```\n" + describe_input(transcript or "", voices, source="dialogue") + "\n```"
 
 
