@@ -88,18 +88,13 @@ class Progress:
 
 
 def generate(transcript, voices, method="group", iterations=2, temperature=1.0, guidance=1.0, seed=0, **kw):
+    """Run the generate handler to the end: its final outputs and the progress it reported."""
     progress = Progress()
-    out = handlers.generate_dialogue(
-        transcript,
-        method,
-        iterations,
-        temperature,
-        guidance,
-        seed,
-        *speaker_values(voices, **kw),
-        progress=progress,
+    values = speaker_values(voices, **kw)
+    *_, last = handlers.generate_dialogue(
+        transcript, method, iterations, temperature, guidance, seed, *values, progress=progress
     )
-    return out, progress
+    return last, progress
 
 
 def test_page_builds_with_the_ids_and_endpoints_the_browser_test_uses():
@@ -157,6 +152,19 @@ def test_generate_fills_every_output(tiny_synthesizer, voice):
     fractions = [f for f, _ in progress.updates]
     assert fractions[0] == 0.0 and fractions == sorted(fractions)
     assert any("acoustic: iteration 2/" in (d or "") for _, d in progress.updates)
+
+
+def test_audio_comes_before_the_figures(tiny_synthesizer, voice):
+    steps = handlers.generate_dialogue(
+        FOUR_TURNS, "group", 2, 1.0, 1.0, 0, *speaker_values([voice, voice]), progress=Progress()
+    )
+    first = next(steps)
+    (rate, samples), report = first[:2]
+    assert len(samples) > rate and "4 turns" in report
+    assert all(isinstance(update, type(gr.skip())) for update in first[2:])
+    final = next(steps)
+    assert np.array_equal(final[0][1], samples) and isinstance(final[-1], TraceView)
+    assert next(steps, None) is None
 
 
 def test_slider_redraws_from_the_kept_trace(tiny_synthesizer, voice, monkeypatch):

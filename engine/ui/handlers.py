@@ -69,16 +69,14 @@ def page_errors(action: str) -> Iterator[None]:
         raise gr.Error(
             html.escape(str(err), quote=False),
             duration=ERROR_SECONDS,
-            title="Please fix the input",
             print_exception=False,
         ) from None
     except Exception as err:
         log.exception("%s failed", action)
         raise gr.Error(
-            f"{action} failed unexpectedly ({type(err).__name__}: {html.escape(str(err), quote=False)}). The details are "
-            "in the server log; try again, or try other settings.",
+            f"{action} failed unexpectedly ({type(err).__name__}: {html.escape(str(err), quote=False)}). "
+            "The details are in the server log; try again, or try other settings.",
             duration=ERROR_SECONDS,
-            title="Something went wrong",
             print_exception=False,
         ) from None
 
@@ -111,7 +109,9 @@ def _missing_voice_error(turns: Sequence, slots: dict[str, str], missing: list[s
     """The first speaker without a voice, said in the page's words (which slot to fill)."""
     name = missing[0]
     number, turn = next((i, t) for i, t in enumerate(turns, 1) if t.speaker == name)
-    others = f" (nor do {', '.join(missing[1:])})" if len(missing) > 1 else ""
+    others = (
+        f" (nor {'does' if len(missing) == 2 else 'do'} {', '.join(missing[1:])})" if len(missing) > 1 else ""
+    )
     if name not in slots:
         return UserInputError(
             f"{name} (turn {number}, line {turn.line}) is a fifth speaker, but the page has voices for four: "
@@ -276,17 +276,19 @@ def generate_dialogue(
     seed: int,
     *speaker_values: Any,
     progress: gr.Progress = gr.Progress(),  # noqa: B008  (gradio injects the page's progress bar this way)
-) -> tuple:
-    """Gradio handler: synthesize the dialogue and draw how it was decoded.
+) -> Iterator[tuple]:
+    """Gradio handler: synthesize the dialogue, then draw how it was decoded.
 
     Args:
         transcript, method, iterations, temperature, guidance, seed: the page's fields.
         speaker_values: 4 voice clips (paths or None), 4 built-in voice names (or None), 4 speaking rates.
         progress: the page's progress bar (stage and iteration).
 
-    Returns:
-        (sample_rate, audio), the report markdown, the fill-in image, the iteration slider's update, the
-        confidence image, the spectrogram image, [wav path, mp3 path], and the TraceView for redrawing.
+    Yields:
+        First the audio and the report (the rest skipped), so the dialogue plays while the figures are drawn;
+        then everything: (sample_rate, audio), the report markdown, the fill-in image, the iteration slider's
+        update, the confidence image, the spectrogram image, [wav path, mp3 path], and the TraceView kept
+        for redrawing.
     """
     with page_errors("Generating the dialogue"):
         result = _synthesize(
@@ -299,15 +301,17 @@ def generate_dialogue(
             speaker_values,
             _progress_reporter(progress),
         )
+        audio, report = (result.sample_rate, pcm16(result.audio)), _report(result)
+        yield audio, report, *[gr.skip()] * 6
         progress(1.0, desc="drawing the decoding trace")
         view = TraceView.from_trace(
             result.trace, [t.speaker for t in result.turns], synthesizer().codec.frame_rate
         )
         last = view.iterations
         spans = [(t.speaker, t.start_s, t.end_s) for t in result.turns]
-        return (
-            (result.sample_rate, pcm16(result.audio)),
-            _report(result),
+        yield (
+            audio,
+            report,
             figure_to_image(fill_in_figure(view, last)),
             gr.Slider(minimum=1, maximum=max(last, 1), value=last, step=1, interactive=last > 1),
             figure_to_image(confidence_figure(view, last)),
