@@ -117,7 +117,7 @@ def analyze(samples: np.ndarray, cfg: WorldConfig) -> WorldFrames:
 
 
 def _upsample(x: np.ndarray, hop: int, n_out: int) -> np.ndarray:
-    """Linear interpolation of frame values (sampled mid-frame) onto the analysis grid (flat beyond the ends)."""
+    """Linear interpolation of frame values (sampled mid-frame) onto the analysis grid; flat past the ends."""
     position = np.clip((np.arange(n_out) - hop // 2) / hop, 0, len(x) - 1)
     left = np.minimum(position.astype(np.int64), len(x) - 1)
     right = np.minimum(left + 1, len(x) - 1)
@@ -166,11 +166,14 @@ _ENVELOPE_BASES: dict[tuple[int, int, int], np.ndarray] = {}
 
 
 def _decode_envelope(coded: np.ndarray, cfg: WorldConfig) -> np.ndarray:
-    """`pyworld.decode_spectral_envelope`, 4x faster: its log spectrum is linear in the code, so one matrix
-    product and an exp in float32 give the same envelope (relative difference ~1e-7)."""
+    """`pyworld.decode_spectral_envelope`, 4x faster.
+
+    Its log spectrum is linear in the code, so one float32 matrix product and exp give the same envelope
+    (relative difference ~1e-7).
+    """
     key = (cfg.sample_rate, cfg.fft_size, coded.shape[1])
     if key not in _ENVELOPE_BASES:
-        # Decoding the zero code gives a flat envelope of 1, so each unit code's log spectrum is its basis row.
+        # The zero code decodes to a flat envelope of 1, so each unit code's log spectrum is its basis row.
         unit = np.eye(coded.shape[1])
         basis = np.log(pyworld.decode_spectral_envelope(unit, cfg.sample_rate, cfg.fft_size))
         _ENVELOPE_BASES[key] = basis.astype(np.float32)
@@ -182,7 +185,8 @@ def _band_aperiodicity_to_bins(ap_bands_db: np.ndarray, cfg: WorldConfig) -> np.
     """Per-bin linear aperiodicity from band means in dB, interpolated between band centres."""
     # Clipped in dB to [-60, 0] (linear 1e-3..1), then exp in float32: 10 ** x in float64 cost more than
     # the rest of decoding.
-    db = np.clip(np.asarray(ap_bands_db, dtype=np.float32) @ _interpolation_matrix(cfg).astype(np.float32), -60, 0)
+    weights = _interpolation_matrix(cfg).astype(np.float32)
+    db = np.clip(np.asarray(ap_bands_db, dtype=np.float32) @ weights, -60, 0)
     return np.exp(db * np.float32(np.log(10) / 20), out=db)
 
 
