@@ -50,6 +50,7 @@ from engine.text.phone_inventory import LONG_PAUSE, PHONE_SET, SHORT_PAUSE
 DEFAULT_CORPUS = os.environ.get("CORPUS_DIR", "/work/corpus")
 TIMING_TURNS = 50
 RATE_SAMPLE = 1500  # training utterances whose rate is measured for the correlation (all eval ones are)
+PROMPT_LENGTHS = (PROMPT_SECONDS, 10.0, 15.0)  # seconds of prompt speech; voice clips are 3-15 s
 
 
 def _true_rate(utterance: Utterance) -> float | None:
@@ -204,6 +205,13 @@ def measure(corpus: str = DEFAULT_CORPUS, checkpoint: str = DEFAULT_CHECKPOINT) 
     by_voice: dict[str, list[int]] = defaultdict(list)
     for index, example in enumerate(examples):
         by_voice[f"{speaker_of[example.id].split('-')[0]} {voice_of[example.id]}"].append(index)
+    by_length = {}
+    for seconds in PROMPT_LENGTHS:
+        predicted = predict_seconds(t2s.model, examples, [prompts.draw(e, seconds=seconds) for e in examples])
+        by_length[seconds] = {
+            voice: asdict(score([examples[i] for i in chosen], [predicted[i] for i in chosen]))
+            for voice, chosen in [("all reserved voices", list(range(len(examples)))), *sorted(by_voice.items())]
+        }
     text_errors = _text_length_errors(t2s, [u for u in eval_utts if u.id in {e.id for e in examples}], prompts)
     turns = _turn_texts(eval_utts, TIMING_TURNS)
     return {
@@ -211,6 +219,7 @@ def measure(corpus: str = DEFAULT_CORPUS, checkpoint: str = DEFAULT_CHECKPOINT) 
         "checkpoint": t2s.metadata,
         "all": {k: asdict(v) for k, v in scores(list(range(len(examples)))).items()},
         "by_voice": {v: {k: asdict(s) for k, s in scores(i).items()} for v, i in sorted(by_voice.items())},
+        "by_prompt_seconds": by_length,
         "frame_mae_ms": {
             "model": _frame_mae_ms(examples, model_seconds),
             "baseline": _frame_mae_ms(examples, base_seconds),
@@ -266,6 +275,17 @@ def sections(figures: dict) -> list[Section]:
              f"{timing['prompt_rate_ms']:.1f} for {timing['prompt_seconds']:.1f} s"),
         ),
     )
+    lengths = figures["by_prompt_seconds"]
+    first = next(iter(lengths.values()))
+    by_length = Table(
+        columns=("eval voices", *(f"{float(k):.0f} s prompt: within 10% / ms per phone" for k in lengths)),
+        rows=tuple(
+            (voice, *(f"{lengths[k][voice]['total_within_10']:.1%} / {lengths[k][voice]['phone_mae_ms']:.1f}"
+                      for k in lengths))
+            for voice in first
+        ),
+        caption="The same model with longer prompts (other utterances of the voice gathered until that much speech)",
+    )
     buckets = Table(
         columns=("position buckets per phone", "vocabulary", "explained variance of eval log-mel frames"),
         rows=tuple((k, k * len(PHONE_SET), r) for k, r in sorted(figures["position_bucket_r2"].items())),
@@ -280,7 +300,7 @@ def sections(figures: dict) -> list[Section]:
         f"{meta.get('train_seconds', 0) / 60:.0f} min of training on {meta.get('train_utterances', '?')} utterances "
         f"(`{meta.get('command', '?')}`)."
     )
-    return [Section(title="Text-to-semantic", text=text_block, items=(duration, extra, buckets))]
+    return [Section(title="Text-to-semantic", text=text_block, items=(duration, by_length, extra, buckets))]
 
 
 def run(out_dir: Path) -> list[Section]:

@@ -146,6 +146,17 @@ def test_training_writes_checkpoint_and_resumes(tmp_path):
     assert torch.load(os.path.join(out, "resume.pt"), weights_only=False)["step"] == 15
 
 
+def test_prompts_measured_on_a_few_utterances_per_speaker(tmp_path):
+    from engine.data.manifest import load_manifest
+    from engine.train.train_duration import _prompt_sources
+
+    utterances = load_manifest(_tiny_corpus(tmp_path / "corpus"), "train")
+    chosen = _prompt_sources(utterances, 2)
+    counts = {s: sum(u.speaker == s for u in chosen) for s in {u.speaker for u in utterances}}
+    assert set(counts.values()) == {2} and chosen == [u for u in utterances if u in chosen]
+    assert _prompt_sources(utterances, 0) == utterances
+
+
 @pytest.fixture(scope="module")
 def t2s(tmp_path_factory) -> TextToSemantic:
     """The shipped duration model, or an untrained one of the same shape when none is shipped yet."""

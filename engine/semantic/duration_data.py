@@ -84,12 +84,15 @@ class PromptSampler:
         """Whether the speaker has another utterance to measure."""
         return any(i != example.id for i in self._by_speaker.get(example.speaker, ()))
 
-    def draw(self, example: DurationExample, rng: random.Random | None = None) -> PromptFeatures:
-        """Features of other utterances of the speaker, gathered until `PROMPT_SECONDS` of speech.
+    def draw(
+        self, example: DurationExample, rng: random.Random | None = None, seconds: float = PROMPT_SECONDS
+    ) -> PromptFeatures:
+        """Features of other utterances of the speaker, gathered until `seconds` of speech.
 
         Args:
             example: the utterance whose durations are predicted (never part of its own prompt).
             rng: random order of the other utterances (training); None takes them in a fixed order (evaluation).
+            seconds: speech to gather (a voice clip is 3-15 s).
 
         Returns:
             The prompt's features.
@@ -100,11 +103,11 @@ class PromptSampler:
         else:  # deterministic, and different from one utterance to the next
             start = sum(map(ord, example.id)) % len(others)
             others = others[start:] + others[:start]
-        parts, seconds = [], 0.0
+        parts, gathered = [], 0.0
         for other in others:
             parts.append(self._features[other])
-            seconds += self._features[other].rate.speech_seconds
-            if seconds >= PROMPT_SECONDS:
+            gathered += self._features[other].rate.speech_seconds
+            if gathered >= seconds:
                 break
         return PromptFeatures.combine(parts)
 
