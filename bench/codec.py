@@ -9,12 +9,17 @@ entropy of each level's tokens on the corpus. `python -m bench.codec [--corpus D
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
+import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
+
+# Before torch loads: spinning OpenMP threads would count as codec CPU time on the shared cores.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import scipy.fft
@@ -82,6 +87,34 @@ def token_entropy(codec: GroupRVQCodec, samples: list[np.ndarray]) -> list[float
     return out
 
 
+def speed(codec: GroupRVQCodec, audio: list[np.ndarray], repeats: int = 3) -> dict[str, float]:
+    """Real-time factors of encoding (analysis + quantization) and decoding all of `audio`, median of runs.
+
+    Args:
+        codec: the codec to time.
+        audio: float mono utterances at the codec's rate.
+        repeats: timed passes over all utterances; each figure is the median over passes.
+
+    Returns:
+        encode, decode, total: wall seconds per second of audio; cpu_encode, cpu_decode, cpu_total: this
+        process's CPU seconds per second of audio (on a shared machine wall time also counts other jobs);
+        load_average: the 1-minute load when timing ended.
+    """
+    seconds = sum(len(x) for x in audio) / codec.sample_rate
+    runs = []
+    for _ in range(repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        codes = [codec.encode(x) for x in audio]
+        t1, c1 = time.perf_counter(), time.process_time()
+        for c in codes:
+            codec.decode(c)
+        t2, c2 = time.perf_counter(), time.process_time()
+        runs.append((t1 - t0, t2 - t1, t2 - t0, c1 - c0, c2 - c1, c2 - c0))
+    names = ("encode", "decode", "total", "cpu_encode", "cpu_decode", "cpu_total")
+    figures = {n: statistics.median(r[i] for r in runs) / seconds for i, n in enumerate(names)}
+    return {**figures, "load_average": os.getloadavg()[0], "repeats": repeats, "seconds": seconds}
+
+
 def _eval_utterances(corpus: str, per_voice: int | None) -> list:
     from engine.data.manifest import load_manifest
 
@@ -129,16 +162,9 @@ def measure(
 
     # Speed first, on the whole set: analysis + quantization, and synthesis from all levels.
     torch.set_num_threads(2)
-    # CPU time too: on this shared machine wall time also counts other jobs' load.
-    t0, c0 = time.perf_counter(), time.process_time()
+    timing = speed(codec, audio)
     raws = [codec.features(x) for x in audio]
     codes = [codec.quantize_features(r) for r in raws]
-    t_enc, c_enc = time.perf_counter() - t0, time.process_time() - c0
-    t0, c0 = time.perf_counter(), time.process_time()
-    for c in codes:
-        codec.decode(c)
-    t_dec, c_dec = time.perf_counter() - t0, time.process_time() - c0
-    load = os.getloadavg()[0]
 
     transcriber, speaker = Transcriber(), SpeakerEncoder()
     settings: list[tuple[str, tuple[int, ...] | None]] = [("original", None), ("unquantized", None)]
@@ -190,7 +216,7 @@ def measure(
     names = [n for n, _ in settings]
     first, full = rows[names[2]], rows[names[-1]]
     orig_wer = max(rows["original"]["wer"], 1e-9)
-    rtf = (t_enc + t_dec) / seconds
+    rtf = timing["total"]
     checks = {
         "full_wer_ratio": (full["wer"] / orig_wer, full["wer"] / orig_wer <= TARGETS["full_wer_ratio"]),
         "full_similarity": (full["similarity"], full["similarity"] >= TARGETS["full_similarity"]),
@@ -200,14 +226,7 @@ def measure(
     return {
         "eval": {"utterances": len(utts), "seconds": round(seconds, 1), "voices": sorted(set(voices))},
         "settings": rows,
-        "rtf": {
-            "encode": t_enc / seconds,
-            "decode": t_dec / seconds,
-            "total": rtf,
-            "cpu_encode": c_enc / seconds,
-            "cpu_decode": c_dec / seconds,
-            "load_average": load,
-        },
+        "rtf": timing,
         "entropy_bits": {
             "split": split,
             "utterances": len(ent_utts[::step][:entropy_utterances]),
@@ -290,8 +309,6 @@ def run(out_dir: Path, corpus: str | None = None, codec_dir: str | None = None) 
     Returns:
         bench.report Sections.
     """
-    import json
-
     codec = load_codec(codec_dir)
     if corpus is None:
         manifest = codec.metadata.get("data", {}).get("manifest")
@@ -312,7 +329,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--corpus", default=None, help="corpus directory (default: the codec's training corpus)")
     p.add_argument("--codec", default=None, help="codec directory (default: assets/codec)")
     p.add_argument("--out", default="bench/results", help="where codec_figures.json goes")
+    p.add_argument("--speed-only", action="store_true", help="only time encode and decode (median of 5 runs)")
     args = p.parse_args(argv)
+    if args.speed_only:
+        from engine.train.train_codec import read_wav
+
+        codec = load_codec(args.codec)
+        corpus = args.corpus or str(Path(codec.metadata.get("data", {}).get("manifest", "")).parent)
+        torch.set_num_threads(2)
+        audio = [read_wav(u.wav_path, codec.sample_rate) for u in _eval_utterances(corpus, 10)]
+        print(json.dumps(speed(codec, audio, repeats=5), indent=1))
+        return
     for section in run(Path(args.out), args.corpus, args.codec):
         print(section_markdown(section, Path(args.out)))
 

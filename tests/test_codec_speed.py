@@ -78,3 +78,20 @@ def test_unvoiced_noise_keeps_its_power_at_the_lower_pulse_rate():
     ratio = np.sqrt(np.mean(ours[middle] ** 2) / np.mean(world[: len(ours)][middle] ** 2))
     assert 0.85 < ratio < 1.15, ratio
     assert UNVOICED_PULSE_HZ < 500
+
+
+def test_bench_speed_reports_median_real_time_factors(speech_wav):
+    import soundfile
+    from scipy.signal import resample_poly
+
+    from bench.codec import speed
+    from engine.codec import load_codec
+
+    codec = load_codec()
+    audio, rate = soundfile.read(speech_wav, dtype="float32")
+    audio = resample_poly(audio, codec.sample_rate, rate).astype(np.float32)  # espeak-ng writes 22.05 kHz
+    figures = speed(codec, [audio[: 2 * codec.sample_rate]], repeats=2)
+    assert figures["seconds"] == 2.0 and figures["repeats"] == 2
+    for name in ("encode", "decode", "cpu_encode", "cpu_decode"):
+        assert 0 < figures[name] < 5, (name, figures[name])
+    assert abs(figures["total"] - figures["encode"] - figures["decode"]) < 0.5 * figures["total"]
