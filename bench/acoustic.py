@@ -502,8 +502,8 @@ def measure_speed(
     repeats: int = 1,
     log: Callable[[str], None] = print,
 ) -> list[dict]:
-    """Parallel decoders against the delay-pattern and flattened autoregressive baselines, timed in one run
-    with random-weight models of this model's width and depth (bench/acoustic_speed.py's `measure`).
+    """The pipeline's acoustic model against delay-pattern and flattened autoregressive baselines of its width
+    and depth (random weights: their speed does not depend on them), timed in one run (bench/acoustic_speed.py).
 
     Args:
         synth: the pipeline whose acoustic model sets the size and token layout.
@@ -517,16 +517,7 @@ def measure_speed(
     """
     from bench.acoustic_speed import measure as speed
 
-    cfg = synth.acoustic.config
-    rows, _ = speed(
-        frames=frames,
-        repeats=repeats,
-        flattened_repeats=1,
-        layout=cfg.layout,
-        d_model=cfg.d_model,
-        n_layers=cfg.n_layers,
-        log=log,
-    )
+    rows, _ = speed(frames=frames, repeats=repeats, flattened_repeats=1, log=log, parallel=synth.acoustic)
     return rows
 
 

@@ -69,22 +69,29 @@ def measure(
     prompt_frames: int = 150,
     turns: int = 1,
     log: Callable[[str], None] = print,
+    parallel: AcousticModel | None = None,
 ) -> tuple[list[dict], dict]:
     """Time every decoder and baseline at each length; `turns` > 1 splits the frames into a batch of turns
-    (a dialogue is generated as one batch), each with its own copy of the prompt.
+    (a dialogue is generated as one batch), each with its own copy of the prompt. `parallel` times that
+    model (e.g. the shipped one, whose layout and size then set the baselines'), else a random one.
 
     Returns:
         One row per (method, frames) with the median time, passes/steps and speed-ups, and model sizes.
     """
     torch.manual_seed(0)
+    vocab = SEMANTIC_VOCAB
+    if parallel is not None:
+        cfg = parallel.config
+        layout, d_model, n_layers, vocab = cfg.layout, cfg.d_model, cfg.n_layers, cfg.semantic_vocab
     common = {
         "codebook_sizes": layout.codebook_sizes,
         "groups": layout.groups,
-        "semantic_vocab": SEMANTIC_VOCAB,
+        "semantic_vocab": vocab,
         "d_model": d_model,
         "n_layers": n_layers,
     }
-    parallel = AcousticModel(AcousticConfig(**common)).eval()
+    if parallel is None:
+        parallel = AcousticModel(AcousticConfig(**common)).eval()
     flat = ARBaseline(ARConfig(**common, pattern="flattened")).eval()
     delay = ARBaseline(ARConfig(**common, pattern="delay")).eval()
     sizes = {
@@ -95,7 +102,7 @@ def measure(
     prompt = torch.stack([torch.randint(0, k, (turns, prompt_frames)) for k in layout.codebook_sizes], 1)
     rows = []
     for t in frames:
-        semantic = torch.randint(0, SEMANTIC_VOCAB[0], (turns, t // turns))
+        semantic = torch.randint(0, vocab[0], (turns, t // turns))
         with torch.inference_mode():
             mem = parallel.encode_prompt(prompt)
             tokens = torch.zeros(turns, layout.n_q, t // turns, dtype=torch.long)
