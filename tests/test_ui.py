@@ -56,8 +56,12 @@ def voice(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def module_synthesizer():
-    codec = load_codec()
+def codec():
+    return load_codec()
+
+
+@pytest.fixture(scope="module")
+def module_synthesizer(codec):
     return DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec), prompt_seconds=2.0)
 
 
@@ -106,6 +110,17 @@ def test_page_builds_with_the_ids_and_endpoints_the_browser_test_uses():
     assert public == {"check", "generate", "compare"}
     demo_select = next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "demo-select")
     assert {value for _, value in demo_select.choices} == {demo.name for demo in list_demos()}
+
+
+def test_warm_up_loads_the_models_and_survives_a_missing_one(monkeypatch, codec, tmp_path, caplog):
+    synth = DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec))
+    monkeypatch.setattr(handlers, "_synthesizer", synth)
+    handlers.warm_up()
+    assert synth.loaded
+    monkeypatch.setattr(handlers, "_synthesizer", DialogueSynthesizer(acoustic=tmp_path / "missing.pt"))
+    with caplog.at_level(logging.ERROR):
+        handlers.warm_up()  # logged, not raised: the first Generate shows the message in the page
+    assert any("missing.pt" in str(record.exc_info[1]) for record in caplog.records if record.exc_info)
 
 
 def test_check_reports_the_dialogue(voice):

@@ -6,6 +6,7 @@ import gradio as gr
 
 from engine.acoustic.decoding import DEFAULT_GUIDANCE
 from engine.demos import demo_voices, list_demos
+from engine.semantic.t2s import MAX_RATE, MIN_RATE
 from engine.ui import handlers
 from engine.ui.handlers import COMPARE_ITERATIONS, SPEAKERS
 
@@ -42,6 +43,7 @@ def build_app() -> gr.Blocks:
             label="Dialogue",
             info="One turn per line: [S1] text, or Name: text (names take voices S1-S4 in order of first "
             "appearance). (stage directions) are not spoken.",
+            max_lines=16,
             elem_id="transcript",
         )
         voices, demo_voice_inputs, rates = [], [], []
@@ -66,8 +68,8 @@ def build_app() -> gr.Blocks:
                     )
                     rates.append(
                         gr.Slider(
-                            0.5,
-                            2.0,
+                            MIN_RATE,
+                            MAX_RATE,
                             value=1.0,
                             step=0.05,
                             label=f"Speaking rate of {speaker}",
