@@ -17,7 +17,8 @@ from bench.report import Section, write_part, write_results
 
 # Pipeline order; any other bench/<name>.py with a `run` function follows, alphabetically.
 PLANNED = ("codec", "t2s", "acoustic", "e2e")
-_NOT_BENCHMARKS = {"report"}
+# Helpers, not benchmarks of their own: acoustic_speed is what `acoustic --with-speed` runs on the real model.
+_NOT_BENCHMARKS = {"report", "acoustic_speed"}
 REPO = Path(__file__).resolve().parent.parent
 # Before torch loads: spinning OpenMP threads distort timings on a shared 2-core machine.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
