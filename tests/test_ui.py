@@ -106,8 +106,13 @@ def test_page_builds_with_the_ids_and_endpoints_the_browser_test_uses():
     assert isinstance(app, gr.Blocks)
     ids = {getattr(block, "elem_id", None) for block in app.blocks.values()}
     assert set(PAGE_IDS) <= ids
-    public = {fn.api_name for fn in app.fns.values() if fn.api_visibility == "public"}
-    assert public == {"check", "generate", "compare"}
+    api = app.get_api_info()["named_endpoints"]
+    assert set(api) == {"/check", "/generate", "/compare"}
+    names = [p["parameter_name"] for p in api["/generate"]["parameters"]]
+    assert names == ["transcript", "method", "iterations", "temperature", "guidance", "seed"] + [
+        name for name, _ in handlers.SPEAKER_PARAMETERS
+    ]
+    assert [r["label"] for r in api["/generate"]["returns"]][:2] == ["Dialogue", "Report"]
     demo_select = next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "demo-select")
     assert {value for _, value in demo_select.choices} == {demo.name for demo in list_demos()}
 

@@ -129,7 +129,7 @@ def build_app() -> gr.Blocks:
                 elem_id="downloads",
                 scale=1,
             )
-        report = gr.Markdown(elem_id="report")
+        report = gr.Markdown(label="Report", elem_id="report")
         trace = gr.State(None)
         with gr.Accordion("How the tokens were filled in", open=True):
             fill_in = gr.Image(
@@ -178,7 +178,7 @@ def build_app() -> gr.Blocks:
                     )
                     for n in COMPARE_ITERATIONS
                 ]
-            compare_table = gr.Markdown(elem_id="compare-table")
+            compare_table = gr.Markdown(label="Times", elem_id="compare-table")
 
         speaker_inputs = [*voices, *demo_voice_inputs, *rates]
         check.click(handlers.check_dialogue, [transcript, *speaker_inputs], report, api_name="check")

@@ -7,6 +7,7 @@ into a gr.Error too, with the traceback in the server log, so the app keeps serv
 from __future__ import annotations
 
 import html
+import inspect
 import logging
 import tempfile
 import threading
@@ -92,6 +93,34 @@ def split_speaker_values(values: Sequence[Any]) -> tuple[list, list, list]:
             f"expected {3 * n} per-speaker values (uploads, demo voices, rates), got {len(values)}"
         )
     return list(values[:n]), list(values[n : 2 * n]), list(values[2 * n :])
+
+
+SPEAKER_PARAMETERS = [
+    *[(f"voice_{s.lower()}", None) for s in SPEAKERS],
+    *[(f"demo_voice_{s.lower()}", None) for s in SPEAKERS],
+    *[(f"rate_{s.lower()}", 1.0) for s in SPEAKERS],
+]
+
+
+def named_speaker_inputs(fn: Callable) -> Callable:
+    """Give a handler's `*speaker_values` their names (voice_s1.., demo_voice_s1.., rate_s1..) in its signature.
+
+    Gradio builds its API from the signature, so clients see the names and may pass them by keyword
+    (`client.predict(transcript=..., voice_s1=handle_file("a.wav"), api_name="/generate")`); the handler
+    still receives them, positionally, as *speaker_values.
+    """
+    signature = inspect.signature(fn)
+    parameters = []
+    for parameter in signature.parameters.values():
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            parameters += [
+                inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default)
+                for name, default in SPEAKER_PARAMETERS
+            ]
+        else:
+            parameters.append(parameter)
+    fn.__signature__ = signature.replace(parameters=parameters)
+    return fn
 
 
 def _slots(names: Sequence[str]) -> dict[str, str]:
@@ -182,6 +211,7 @@ def resolve_voices(
 # Handlers ---------------------------------------------------------------------------------------------------
 
 
+@named_speaker_inputs
 def check_dialogue(transcript: str, *speaker_values: Any) -> str:
     """Gradio handler: report the parsed dialogue (turns, phones, voices), or show what is wrong."""
     uploads, choices, rates = split_speaker_values(speaker_values)
@@ -267,6 +297,7 @@ def _whole(value: float | None, what: str) -> int:
     return int(float(value))
 
 
+@named_speaker_inputs
 def generate_dialogue(
     transcript: str,
     method: str,
@@ -330,6 +361,7 @@ def redraw_trace(view: TraceView | None, iteration: float) -> tuple:
         return figure_to_image(fill_in_figure(view, it)), figure_to_image(confidence_figure(view, it))
 
 
+@named_speaker_inputs
 def compare_iterations(
     transcript: str,
     method: str,
