@@ -23,7 +23,8 @@ def build_app() -> gr.Blocks:
     """The page with its events wired to engine.ui.handlers (models load on the first generation)."""
     demos = list_demos()
     voice_names = list(demo_voices())
-    with gr.Blocks(title="dialogue-synth") as app:
+    # Every generation leaves audio, images and downloads in gradio's cache: drop them after two hours.
+    with gr.Blocks(title="dialogue-synth", delete_cache=(3600, 7200)) as app:
         gr.Markdown(
             "# dialogue-synth\nWrite a dialogue, give each speaker a voice clip (3-15 s: upload, record, or pick "
             "a built-in voice), and generate it. The acoustic tokens are filled in parallel over a few "
