@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import numpy as np
@@ -25,6 +25,9 @@ from engine.demos import demo_voices, list_demos
 from engine.errors import UserInputError
 from engine.input_report import describe_input
 from engine.ui.plots import TraceView, confidence_figure, figure_to_image, fill_in_figure, spectrogram_figure
+
+if TYPE_CHECKING:  # the pipeline (torch, models) loads on first use, not when the page is built
+    from engine.pipeline import DialogueResult, DialogueSynthesizer
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ _synthesizer = None
 _synthesizer_lock = threading.Lock()
 
 
-def synthesizer():
+def synthesizer() -> DialogueSynthesizer:
     """The one DialogueSynthesizer of this process: models load on first use and stay loaded."""
     global _synthesizer
     with _synthesizer_lock:
@@ -222,7 +225,7 @@ def check_dialogue(transcript: str, *speaker_values: Any) -> str:
         return "```\n" + describe_input(transcript or "", voices, source="dialogue") + "\n```"
 
 
-def _report(result) -> str:
+def _report(result: DialogueResult) -> str:
     """Markdown summary of a generated dialogue: turns, settings, timings, notes."""
     s = result.settings
     rows = "\n".join(
@@ -243,7 +246,7 @@ def _report(result) -> str:
     )
 
 
-def _write_downloads(result) -> list[str]:
+def _write_downloads(result: DialogueResult) -> list[str]:
     """The dialogue as wav and mp3 files for the page's download list; old outputs are removed."""
     from engine.audio import write_audio
 
@@ -264,7 +267,9 @@ def pcm16(audio: np.ndarray) -> np.ndarray:
     return (np.clip(audio, -1.0, 1.0) * 32767).round().astype(np.int16)
 
 
-def _progress_reporter(progress: Callable, run: int = 0, runs: int = 1, prefix: str = ""):
+def _progress_reporter(
+    progress: Callable, run: int = 0, runs: int = 1, prefix: str = ""
+) -> Callable[[str, float], None]:
     """The pipeline's progress(stage, fraction) as run `run` of `runs` on the page's bar."""
 
     def report(stage: str, fraction: float) -> None:
@@ -273,7 +278,18 @@ def _progress_reporter(progress: Callable, run: int = 0, runs: int = 1, prefix: 
     return report
 
 
-def _synthesize(transcript, method, iterations, temperature, guidance, seed, speaker_values, progress, **kw):
+def _synthesize(
+    transcript: str,
+    method: str,
+    iterations: float,
+    temperature: float,
+    guidance: float,
+    seed: float,
+    speaker_values: Sequence[Any],
+    progress: Callable[[str, float], None],
+    **kw: Any,
+) -> DialogueResult:
+    """One synthesis from the page's fields (voices resolved from the slots)."""
     uploads, choices, rates = split_speaker_values(speaker_values)
     voices, speaker_rates = resolve_voices(transcript or "", uploads, choices, rates)
     return synthesizer().synthesize(
