@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import ListedColormap, LogNorm
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import ListedColormap, LogNorm, Normalize
 from matplotlib.figure import Figure
 
 from engine.acoustic.trace import UNKNOWN, DecodeTrace
@@ -18,6 +19,8 @@ MASKED, FIXED_BEFORE, FIXED_NOW = 0, 1, 2
 FILL_COLORS = ListedColormap(["#d9d9d9", "#3b6ea8", "#f28e2b"])
 MAX_COLUMNS = 1200  # frames drawn per figure; longer dialogues are sampled down to this many columns
 WIDTH_IN, DPI = 12.0, 100
+GRID_HEIGHT_IN = 2.8
+GRID_BOX, BAR_BOX = (0.055, 0.2, 0.83, 0.62), (0.895, 0.2, 0.012, 0.62)  # left, bottom, width, height
 TITLE_PAD = 22  # points between a title and the plot: room for the speaker names above each turn
 MIN_CONFIDENCE = 1e-3  # bottom of the confidence colour scale
 
@@ -135,14 +138,17 @@ def _mark_turns(ax, boundaries: Sequence[int], speakers: Sequence[str], n_column
         )
 
 
-def _grid_axes(view: TraceView, title: str, height: float = 2.8) -> tuple[Figure, object, np.ndarray]:
-    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
-    ax = fig.add_subplot()
+def _grid_axes(view: TraceView, title: str) -> tuple[Figure, object, object, np.ndarray]:
+    """A figure with the grid's axes and a colour-bar axes, at the same place in every grid figure, so the
+    fill-in and the confidence line up frame by frame when shown one above the other."""
+    fig = Figure(figsize=(WIDTH_IN, GRID_HEIGHT_IN), dpi=DPI)
+    ax = fig.add_axes(GRID_BOX)
+    bar = fig.add_axes(BAR_BOX)
     q = view.fill_order.shape[0]
     ax.set_yticks(range(q), [f"L{level}" for level in range(q)], fontsize=8)
     ax.set_ylabel("codec level")
     ax.set_title(title, fontsize=10, pad=TITLE_PAD)
-    return fig, ax, _columns(view.fill_order.shape[1])
+    return fig, ax, bar, _columns(view.fill_order.shape[1])
 
 
 def _frame_ticks(ax, view: TraceView, cols: np.ndarray) -> None:
@@ -178,16 +184,15 @@ def fill_in_figure(view: TraceView, iteration: int | None = None) -> Figure:
         if view.iterations
         else "no decoding steps were recorded"
     )
-    fig, ax, cols = _grid_axes(view, title)
+    fig, ax, bar, cols = _grid_axes(view, title)
+    # Centered on the cell values so that each colour's tick sits in its middle.
+    norm = Normalize(-0.5, 2.5)
     if view.iterations:
-        ax.imshow(state[:, cols], aspect="auto", cmap=FILL_COLORS, vmin=0, vmax=2, interpolation="nearest")
+        ax.imshow(state[:, cols], aspect="auto", cmap=FILL_COLORS, norm=norm, interpolation="nearest")
+    legend = fig.colorbar(ScalarMappable(norm, FILL_COLORS), cax=bar, ticks=[MASKED, FIXED_BEFORE, FIXED_NOW])
+    legend.ax.set_yticklabels(["still masked", "fixed before", "fixed now"], fontsize=8)
     _mark_turns(ax, _boundary_columns(view, cols), view.speakers, len(cols))
     _frame_ticks(ax, view, cols)
-    handles = [
-        ax.scatter([], [], marker="s", color=FILL_COLORS(k), label=label)
-        for k, label in ((MASKED, "still masked"), (FIXED_BEFORE, "fixed before"), (FIXED_NOW, "fixed now"))
-    ]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     return fig
 
 
@@ -202,7 +207,7 @@ def confidence_figure(view: TraceView, iteration: int | None = None) -> Figure:
         The figure (render it with figure_to_image).
     """
     it = view.clamp(iteration)
-    fig, ax, cols = _grid_axes(view, "")
+    fig, ax, bar, cols = _grid_axes(view, "")
     if view.iterations:
         conf = view.confidence[it - 1][:, cols].astype(np.float32)
         masked = fill_state(view, it)[:, cols] == MASKED
@@ -229,7 +234,7 @@ def confidence_figure(view: TraceView, iteration: int | None = None) -> Figure:
             alpha=0.55,
             interpolation="nearest",
         )
-        fig.colorbar(image, ax=ax, pad=0.01, label="p")
+        fig.colorbar(image, cax=bar, label="p")
     _mark_turns(ax, _boundary_columns(view, cols), view.speakers, len(cols))
     _frame_ticks(ax, view, cols)
     return fig
