@@ -16,7 +16,7 @@ import bench
 from bench.report import Section, write_part, write_results
 
 # Pipeline order; any other bench/<name>.py with a `run` function follows, alphabetically.
-PLANNED = ("codec", "t2s", "acoustic", "e2e")
+PLANNED = ("codec", "t2s", "acoustic", "e2e", "app")
 # Helpers, not benchmarks of their own: acoustic_speed is what `acoustic --with-speed` runs on the real model.
 _NOT_BENCHMARKS = {"report", "acoustic_speed"}
 REPO = Path(__file__).resolve().parent.parent
