@@ -93,7 +93,7 @@ def test_speaking_rate_rejects_silence():
 
 
 def test_prompt_features_add_up_over_recordings(speech_wav, tmp_path):
-    from engine.semantic.prompt_features import STYLE_BANDS, PromptFeatures, measure_prompt
+    from engine.semantic.prompt_features import DYNAMICS, STYLE_BANDS, PromptFeatures, measure_prompt
 
     audio, rate = _read(speech_wav)
     other = _read(espeak_to_wav("Another sentence, said a little faster.", tmp_path / "b.wav", speed=200))[0]
@@ -105,6 +105,12 @@ def test_prompt_features_add_up_over_recordings(speech_wav, tmp_path):
     assert np.allclose(both.band_square_sums, np.add(first.band_square_sums, second.band_square_sums))
     as_int16 = measure_prompt(np.round(audio * 32767).astype(np.int16), rate)
     assert as_int16.rate == first.rate and np.allclose(as_int16.style, first.style, atol=1e-3)
+    # Dynamics: quantiles rise with the percentile; two recordings average, weighted by their speech frames.
+    assert first.dynamics_frames == first.frames and np.all(np.diff(first.dynamics[:5]) > 0)
+    weights = np.array([first.frames, second.frames]) / (first.frames + second.frames)
+    assert np.allclose(both.dynamics, weights[0] * first.dynamics + weights[1] * second.dynamics)
+    assert both.style_vector("bands+dynamics").shape == (STYLE_BANDS + DYNAMICS,)
+    assert np.array_equal(both.style_vector("dynamics"), both.dynamics)
 
 
 def _tiny_corpus(root) -> str:
@@ -133,11 +139,12 @@ def test_training_writes_checkpoint_and_resumes(tmp_path):
     from engine.train.train_duration import TrainConfig, train
 
     corpus, out = _tiny_corpus(tmp_path / "corpus"), str(tmp_path / "out")
-    small = {"batch": 4, "eval_every": 5, "warmup": 2}
+    small = {"batch": 4, "eval_every": 5, "warmup": 2, "style_kind": "bands+dynamics"}
     first = train(corpus, out, TrainConfig(steps=10, **small))
     assert first["train_utterances"] == 9 and first["valid_utterances"] == 3
     model, checkpoint = load_duration_model(os.path.join(out, "duration.pt"))
     assert checkpoint["metadata"]["step"] in (5, 10) and checkpoint["config"]["dim"] == model.config.dim
+    assert model.config.style_kind == "bands+dynamics" and model.config.style_bands == 32
     assert os.path.getsize(os.path.join(out, "duration.pt")) < 4_000_000
     train(corpus, out, TrainConfig(steps=15, **small))
     with open(os.path.join(out, "train.log")) as handle:

@@ -113,13 +113,13 @@ class PromptSampler:
 
 
 def collate(
-    examples: Sequence[DurationExample], prompts: Sequence[PromptFeatures]
+    examples: Sequence[DurationExample], prompts: Sequence[PromptFeatures], style_kind: str = "bands"
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Pad a batch.
+    """Pad a batch; the prompts' fingerprints are of `style_kind` (`PromptFeatures.style_vector`).
 
     Returns:
         (phone ids [B, N] with 0 padding, log target seconds [B, N] floored at `MIN_SECONDS`, prompt rates [B],
-        prompt styles [B, STYLE_BANDS]).
+        prompt fingerprints [B, style dims]).
     """
     length = max(len(e.phone_ids) for e in examples)
     ids = torch.zeros(len(examples), length, dtype=torch.long)
@@ -130,5 +130,5 @@ def collate(
             torch.tensor(example.seconds).clamp(min=MIN_SECONDS)
         )
     rates = torch.tensor([p.rate.per_second for p in prompts], dtype=torch.float32)
-    styles = torch.tensor(np.stack([p.style for p in prompts]), dtype=torch.float32)
+    styles = torch.tensor(np.stack([p.style_vector(style_kind) for p in prompts]), dtype=torch.float32)
     return ids, log_seconds, rates, styles

@@ -82,7 +82,7 @@ def predict_seconds(
     out: list[np.ndarray] = []
     for start in range(0, len(examples), batch):
         chunk = examples[start : start + batch]
-        ids, _, rates, styles = collate(chunk, prompts[start : start + batch])
+        ids, _, rates, styles = collate(chunk, prompts[start : start + batch], model.config.style_kind)
         seconds = torch.exp(model(ids, rates, styles)).numpy()
         out.extend(seconds[row, : len(example.phone_ids)] for row, example in enumerate(chunk))
     return out

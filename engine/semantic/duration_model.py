@@ -34,6 +34,7 @@ class DurationConfig:
         dropout: dropout inside the blocks while training.
         log_rate_mean, log_rate_std: statistics of log(nuclei per second) over the training prompts.
         style_bands: size of the style fingerprint the model is conditioned on (0: speaking rate only).
+        style_kind: which fingerprint (`PromptFeatures.style_vector`): "bands", "dynamics" or both.
     """
 
     n_phones: int = len(PHONE_SET)
@@ -45,6 +46,7 @@ class DurationConfig:
     log_rate_mean: float = math.log(4.0)
     log_rate_std: float = 0.3
     style_bands: int = 0
+    style_kind: str = "bands"
 
 
 class _ConvBlock(nn.Module):

@@ -4,6 +4,11 @@ The fingerprint is how much each mel band's level moves during speech (standard 
 speech frames, after removing the clip's mean): voices whose vowels are long and steady move less than voices
 with long, noisy consonants, and synthesizers of one family share a shape. Both parts are sums over frames, so
 a prompt made of several recordings is measured by adding their parts (`combine`).
+
+The dynamics are how fast the spectrum moves: log quantiles of the frame-to-frame change of the log-mel
+spectrum over speech (one and two frames apart). They say how a synthesizer joins its sounds rather than how
+the voice sounds: the reserved flite voice's nearest training voices by dynamics are the flite voices and the
+festival diphone voice's is flite's diphone voice, where the band fingerprint put both next to a mbrola voice.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from scipy.signal import resample_poly
 from engine.semantic.speaking_rate import ANALYSIS_RATE, SpeakingRate, measure_speaking_rate
 
 STYLE_BANDS = 24
+_DYNAMICS_QUANTILES = ((1, (10, 25, 50, 75, 90)), (2, (25, 50, 75)))  # (frames apart, percentiles)
+DYNAMICS = sum(len(q) for _, q in _DYNAMICS_QUANTILES)
+STYLE_KINDS = ("bands", "dynamics", "bands+dynamics")
 _N_FFT = 640  # 40 ms window
 _HOP = 320  # 20 ms, the codec frame
 _SPEECH_RANGE_DB = 35.0
@@ -60,16 +68,33 @@ class PromptFeatures:
         rate: syllable nuclei and speaking time.
         band_square_sums: per band, sum over speech frames of (log-mel - the clip's mean) squared.
         frames: speech frames summed.
+        dynamics_sums: each recording's log quantiles of spectral change, times its speech frames, summed.
+        dynamics_frames: the frames weighting `dynamics_sums`.
     """
 
     rate: SpeakingRate
     band_square_sums: tuple[float, ...]
     frames: int
+    dynamics_sums: tuple[float, ...] = (0.0,) * DYNAMICS
+    dynamics_frames: int = 0
 
     @property
     def style(self) -> np.ndarray:
         """Log standard deviation of each band's log-mel level during speech, [STYLE_BANDS]."""
         return 0.5 * np.log(np.asarray(self.band_square_sums) / max(self.frames, 1) + 1e-6)
+
+    @property
+    def dynamics(self) -> np.ndarray:
+        """Log quantiles of the frame-to-frame spectral change over speech, [DYNAMICS] (recordings weighted by
+        their speech frames)."""
+        return np.asarray(self.dynamics_sums) / max(self.dynamics_frames, 1)
+
+    def style_vector(self, kind: str) -> np.ndarray:
+        """The fingerprint a duration model of `DurationConfig.style_kind` is conditioned on."""
+        parts = {"bands": [self.style], "dynamics": [self.dynamics], "bands+dynamics": [self.style, self.dynamics]}
+        if kind not in parts:
+            raise ValueError(f"style kind {kind!r} is not one of {STYLE_KINDS}")
+        return np.concatenate(parts[kind])
 
     @staticmethod
     def combine(parts: Sequence[PromptFeatures]) -> PromptFeatures:
@@ -80,6 +105,8 @@ class PromptFeatures:
             ),
             band_square_sums=tuple(np.sum([p.band_square_sums for p in parts], axis=0).tolist()),
             frames=sum(p.frames for p in parts),
+            dynamics_sums=tuple(np.sum([p.dynamics_sums for p in parts], axis=0).tolist()),
+            dynamics_frames=sum(p.dynamics_frames for p in parts),
         )
 
 
@@ -104,8 +131,24 @@ def measure_prompt(samples: np.ndarray, sample_rate: int) -> PromptFeatures:
         audio = resample_poly(audio, ANALYSIS_RATE, sample_rate)
     bands = log_mel(audio, n_mels=STYLE_BANDS)
     level = np.log(np.exp(bands).sum(axis=1))
-    speech = bands[level > np.percentile(level, 95) - _SPEECH_RANGE_DB / (10 / np.log(10))]
+    is_speech = level > np.percentile(level, 95) - _SPEECH_RANGE_DB / (10 / np.log(10))
+    speech = bands[is_speech]
     deviations = speech - speech.mean(axis=0)
+    dynamics = _spectral_dynamics(bands - speech.mean(axis=0), is_speech)
     return PromptFeatures(
-        rate=rate, band_square_sums=tuple((deviations**2).sum(axis=0).tolist()), frames=len(speech)
+        rate=rate, band_square_sums=tuple((deviations**2).sum(axis=0).tolist()), frames=len(speech),
+        dynamics_sums=tuple((dynamics * len(speech)).tolist()) if dynamics is not None else (0.0,) * DYNAMICS,
+        dynamics_frames=len(speech) if dynamics is not None else 0,
     )
+
+
+def _spectral_dynamics(bands: np.ndarray, is_speech: np.ndarray) -> np.ndarray | None:
+    """Log quantiles of the RMS change of log-mel bands between speech frames 1 and 2 apart (None if too short)."""
+    out = []
+    for lag, percentiles in _DYNAMICS_QUANTILES:
+        both = is_speech[lag:] & is_speech[:-lag]
+        if both.sum() < 5:
+            return None
+        change = np.sqrt(((bands[lag:] - bands[:-lag])[both] ** 2).mean(axis=1))
+        out.append(np.log(np.percentile(change, percentiles) + 1e-3))
+    return np.concatenate(out)

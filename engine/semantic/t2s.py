@@ -114,7 +114,7 @@ class TextToSemantic:
                 self._measured[prompt] = measure_prompt(prompt.samples, prompt.sample_rate)
             prompt = self._measured[prompt]
         if isinstance(prompt, PromptFeatures):
-            return prompt.rate.per_second, prompt.style
+            return prompt.rate.per_second, prompt.style_vector(self.model.config.style_kind)
         if isinstance(prompt, SpeakingRate):
             return prompt.per_second, None
         value = float(prompt)

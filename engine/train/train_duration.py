@@ -41,7 +41,7 @@ from engine.semantic.prompt_features import STYLE_BANDS, PromptFeatures
 CHECKPOINT_NAME = "duration.pt"
 RESUME_NAME = "resume.pt"
 # Bump the name when prompt_features changes what it measures.
-PROMPT_CACHE_NAME = "prompt_features.pkl"
+PROMPT_CACHE_NAME = "prompt_features_v2.pkl"
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,8 @@ class TrainConfig:
     total_weight: float = 1.0  # weight of the utterance-length loss next to the per-phone loss
     eval_every: int = 250
     seed: int = 0
-    style_bands: int = STYLE_BANDS  # 0: condition on the speaking rate only
+    style_bands: int = STYLE_BANDS  # 0: condition on the speaking rate only; otherwise set by style_kind
+    style_kind: str = "bands"  # the prompt fingerprint: "bands", "dynamics" or "bands+dynamics"
     style_dropout: float = 0.2
     tempo_log_range: float = 0.5  # tempo factors drawn log-uniformly from exp(-0.5)..exp(0.5)
     # Train utterances per speaker whose audio is measured to make prompts (0: all). Every utterance is still
@@ -165,13 +166,14 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
         log_rates = np.log([f.rate.per_second for f in measured])
         config = DurationConfig(
             log_rate_mean=float(log_rates.mean()), log_rate_std=float(log_rates.std()),
-            style_bands=train_config.style_bands,
+            style_bands=len(measured[0].style_vector(train_config.style_kind)) if train_config.style_bands else 0,
+            style_kind=train_config.style_kind,
         )
         state = None
     torch.manual_seed(train_config.seed)
     model = DurationModel(config)
     if config.style_bands and state is None:  # a resumed model brings its statistics in its state_dict
-        styles = np.stack([f.style for f in measured])
+        styles = np.stack([f.style_vector(config.style_kind) for f in measured])
         model.style_mean.copy_(torch.tensor(styles.mean(axis=0)))
         model.style_std.copy_(torch.tensor(styles.std(axis=0) + 1e-3))
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
@@ -196,7 +198,9 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
     while step < train_config.steps:
         model.train()
         batch = rng.sample(train_set, min(train_config.batch, len(train_set)))
-        ids, log_seconds, prompt_rates, prompt_styles = collate(batch, [train_prompts.draw(e, rng) for e in batch])
+        ids, log_seconds, prompt_rates, prompt_styles = collate(
+            batch, [train_prompts.draw(e, rng) for e in batch], config.style_kind
+        )
         # Tempo augmentation: the same speaker f times slower has f times longer phones and a prompt rate f
         # times lower. The corpus's voices span a narrow range of rates; this teaches the whole 0.6-1.6 range.
         spread = torch.empty(len(batch)).uniform_(-1, 1, generator=generator)
