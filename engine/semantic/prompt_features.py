@@ -91,7 +91,9 @@ class PromptFeatures:
 
     def style_vector(self, kind: str) -> np.ndarray:
         """The fingerprint a duration model of `DurationConfig.style_kind` is conditioned on."""
-        parts = {"bands": [self.style], "dynamics": [self.dynamics], "bands+dynamics": [self.style, self.dynamics]}
+        parts = {
+            "bands": [self.style], "dynamics": [self.dynamics], "bands+dynamics": [self.style, self.dynamics]
+        }
         if kind not in parts:
             raise ValueError(f"style kind {kind!r} is not one of {STYLE_KINDS}")
         return np.concatenate(parts[kind])
@@ -143,7 +145,9 @@ def measure_prompt(samples: np.ndarray, sample_rate: int) -> PromptFeatures:
 
 
 def _spectral_dynamics(bands: np.ndarray, is_speech: np.ndarray) -> np.ndarray | None:
-    """Log quantiles of the RMS change of log-mel bands between speech frames 1 and 2 apart (None if too short)."""
+    """Log quantiles of the RMS change of log-mel bands between speech frames 1 and 2 apart.
+
+    Returns None when the clip has too few speech frames for quantiles."""
     out = []
     for lag, percentiles in _DYNAMICS_QUANTILES:
         both = is_speech[lag:] & is_speech[:-lag]

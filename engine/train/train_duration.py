@@ -166,7 +166,7 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
         log_rates = np.log([f.rate.per_second for f in measured])
         config = DurationConfig(
             log_rate_mean=float(log_rates.mean()), log_rate_std=float(log_rates.std()),
-            style_bands=len(measured[0].style_vector(train_config.style_kind)) if train_config.style_bands else 0,
+            style_bands=len(measured[0].style_vector(train_config.style_kind)) * bool(train_config.style_bands),
             style_kind=train_config.style_kind,
         )
         state = None
