@@ -47,6 +47,7 @@ def measure(runs: int = 5) -> dict:
     Returns:
         Per run: seconds to the first progress update, to the audio, to all outputs; the audio's length.
     """
+    from engine.acoustic.decoding import DEFAULT_TEMPERATURE
     from engine.demos import list_demos
     from engine.ui import handlers
 
@@ -62,7 +63,7 @@ def measure(runs: int = 5) -> dict:
         start = time.perf_counter()
         clock = _ProgressClock(start)
         outputs = handlers.generate_dialogue(
-            "\n".join(lines), "group", 2, 1.0, 1.0, 0, *speaker_values, progress=clock
+            "\n".join(lines), "group", 2, DEFAULT_TEMPERATURE, 1.0, 0, *speaker_values, progress=clock
         )
         (sample_rate, audio), *_ = next(outputs)
         audio_s = time.perf_counter() - start

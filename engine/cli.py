@@ -133,7 +133,7 @@ def generate(args: argparse.Namespace) -> str:
             voices,
             method=args.method,
             iterations=args.iterations,
-            temperature=args.temperature,
+            **({} if args.temperature is None else {"temperature": args.temperature}),
             guidance=args.guidance,
             seed=args.seed,
             rate=args.rate,
@@ -193,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--method", default="group", help="group (default, fastest), soundstorm or spans")
     gen.add_argument("--iterations", type=int, help="main decoding steps, 1-64 (default: the method's)")
     gen.add_argument("--seed", type=int, default=0, help="the same seed gives the same audio")
-    gen.add_argument("--temperature", type=float, default=1.0, help="token sampling temperature (0 = greedy)")
+    gen.add_argument(
+        "--temperature", type=float, help="token sampling temperature (0 = greedy; default: the decoders')"
+    )
     gen.add_argument("--guidance", type=float, help="classifier-free guidance weight (default: the method's)")
     gen.add_argument("--rate", type=float, default=1.0, help="speaking rate factor, 0.5-2.0")
     gen.add_argument(

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.acoustic.decoding import DECODERS, DEFAULT_GUIDANCE, DEFAULT_STEPS, pad_turns
+from engine.acoustic.decoding import DECODERS, DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_TEMPERATURE, pad_turns
 from engine.acoustic.model import AcousticModel, load_model
 from engine.acoustic.trace import DecodeResult, DecodeTrace
 from engine.assemble import AssemblyConfig, assemble_turns
@@ -406,7 +406,7 @@ class DialogueSynthesizer:
         voices: Mapping[str, VoiceSource],
         method: str = "group",
         iterations: int | None = None,
-        temperature: float = 1.0,
+        temperature: float = DEFAULT_TEMPERATURE,
         guidance: float | None = None,
         seed: int = 0,
         rate: float | Mapping[str, float] = 1.0,

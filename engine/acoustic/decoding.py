@@ -27,6 +27,8 @@ Callback = Callable[[int, int], None]
 
 DEFAULT_STEPS = {"soundstorm": 16, "group": 2, "spans": 8}
 DEFAULT_GUIDANCE = {"soundstorm": 1.0, "group": 1.0, "spans": 3.0}
+# Sampling temperature of candidate tokens when none is given (the pipeline, CLI and app start from it).
+DEFAULT_TEMPERATURE = 1.0
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,7 @@ def decode_soundstorm(
     prompt_lengths: Tensor | None = None,
     *,
     steps: int | Sequence[int] = DEFAULT_STEPS["soundstorm"],
-    temperature: float = 1.0,
+    temperature: float = DEFAULT_TEMPERATURE,
     choice_temperature: float = 4.5,
     guidance: float = DEFAULT_GUIDANCE["soundstorm"],
     seed: int = 0,
@@ -329,7 +331,7 @@ def decode_group(
     prompt_lengths: Tensor | None = None,
     *,
     steps: int | Sequence[int] = DEFAULT_STEPS["group"],
-    temperature: float = 1.0,
+    temperature: float = DEFAULT_TEMPERATURE,
     choice_temperature: float = 4.5,
     guidance: float = DEFAULT_GUIDANCE["group"],
     seed: int = 0,
@@ -369,7 +371,7 @@ def decode_spans(
     prompt_lengths: Tensor | None = None,
     *,
     steps: int | Sequence[int] = DEFAULT_STEPS["spans"],
-    temperature: float = 1.0,
+    temperature: float = DEFAULT_TEMPERATURE,
     choice_temperature: float = 4.5,
     guidance: float = DEFAULT_GUIDANCE["spans"],
     seed: int = 0,

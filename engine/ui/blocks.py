@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from engine.acoustic.decoding import DEFAULT_GUIDANCE
+from engine.acoustic.decoding import DEFAULT_GUIDANCE, DEFAULT_TEMPERATURE
 from engine.demos import demo_voices, list_demos
 from engine.semantic.t2s import MAX_RATE, MIN_RATE
 from engine.ui import handlers
@@ -99,7 +99,7 @@ def build_app() -> gr.Blocks:
             temperature = gr.Slider(
                 0.0,
                 2.0,
-                value=1.0,
+                value=DEFAULT_TEMPERATURE,
                 step=0.05,
                 label="Temperature",
                 info="Sampling temperature of the candidate tokens; 0 is greedy.",
