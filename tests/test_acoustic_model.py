@@ -126,6 +126,12 @@ def test_checkpoint_round_trip(tmp_path):
         a = m(tokens, sem, m.encode_prompt(None))[0]
         b = m2(tokens, sem, m2.encode_prompt(None))[0]
     assert torch.equal(a, b)
+    save_checkpoint(tmp_path / "half.pt", m, half=True)
+    m3, _ = load_model(tmp_path / "half.pt")
+    assert next(m3.parameters()).dtype == torch.float32, "float16 on disk, float32 in memory"
+    with torch.no_grad():
+        c = m3(tokens, sem, m3.encode_prompt(None))[0]
+    assert torch.allclose(a, c, atol=1e-2) and not torch.equal(a, c)
     with pytest.raises(UserInputError, match="does not exist"):
         load_model(tmp_path / "missing.pt")
 
@@ -245,6 +251,8 @@ def test_training_script_runs_logs_and_resumes(tmp_path):
     assert train_main(common + ["--export", str(exported), "--export-only"]) == 0
     shipped = torch.load(exported, weights_only=False)
     assert "optimizer" not in shipped and shipped["metadata"]["steps"] == 6
+    assert all(v.dtype == torch.float16 for v in shipped["model"].values() if v.is_floating_point())
+    assert json.loads(exported.with_suffix(".json").read_text())["steps"] == 6
     assert shipped["metadata"]["command"] == state["metadata"]["command"]
     assert set(shipped["metadata"]["quality"]) == {"soundstorm", "group", "spans"}
     assert torch.load(out, weights_only=False)["step"] == 6, "exporting does not train"

@@ -321,14 +321,24 @@ class AcousticModel(nn.Module):
 
 
 def save_checkpoint(
-    path: str | Path, model: AcousticModel, metadata: dict[str, Any] | None = None, **extra: Any
+    path: str | Path,
+    model: AcousticModel,
+    metadata: dict[str, Any] | None = None,
+    half: bool = False,
+    **extra: Any,
 ) -> None:
-    """Write config + weights + metadata (+ any training state in `extra`) to `path`, atomically."""
+    """Write config + weights + metadata (+ any training state in `extra`) to `path`, atomically.
+
+    `half` stores float weights as float16 (half the file; `load_model` restores float32), for shipping.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    weights = model.state_dict()
+    if half:
+        weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
     state = {
         "config": model.config.to_dict(),
-        "model": model.state_dict(),
+        "model": weights,
         "metadata": metadata or {},
         **extra,
     }

@@ -221,6 +221,15 @@ def _save(path: Path, model: nn.Module, metadata: dict, **extra: Any) -> None:
     tmp.replace(path)
 
 
+def _export(path: Path, model: nn.Module, metadata: dict, arch: str) -> None:
+    """The shipped form: no optimizer state, float16 weights, and the metadata also as readable JSON beside."""
+    if isinstance(model, AcousticModel):
+        save_checkpoint(path, model, metadata, half=True, arch=arch)
+    else:
+        _save(path, model, metadata, arch=arch)
+    path.with_suffix(".json").write_text(json.dumps({"arch": arch, **metadata}, indent=1, default=str) + "\n")
+
+
 def train(args: argparse.Namespace) -> dict[str, Any]:
     """Run (or resume) training as configured by the parsed command line; returns the final metadata."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -350,7 +359,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     if is_main:
         checkpoint(quality)
         if args.export:
-            _save(Path(args.export), model, metadata(quality), arch=arch)
+            _export(Path(args.export), model, metadata(quality), arch)
         with log_path.open("a") as f:
             f.write(json.dumps({"step": step, "eval": quality}) + "\n")
     if world > 1:
@@ -397,7 +406,7 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     corpus, _ = load_training_data(args)
     quality = evaluate(model, corpus, _split(corpus)[1], cfg)
     meta = {**state["metadata"], "quality": quality, "exported_from": str(out)}
-    _save(Path(args.export), model, meta, arch=state.get("arch", "parallel"))
+    _export(Path(args.export), model, meta, state.get("arch", "parallel"))
     return meta
 
 
