@@ -200,6 +200,23 @@ def test_t2s_rate_control_and_determinism(t2s):
         t2s("   ", 4.5)
 
 
+def test_prompt_without_dynamics_stands_in_an_average_voice(tmp_path):
+    from engine.semantic.prompt_features import PromptFeatures
+    from engine.semantic.speaking_rate import SpeakingRate
+
+    path = tmp_path / "duration.pt"
+    torch.manual_seed(0)
+    config = DurationConfig(style_bands=32, style_kind="bands+dynamics")
+    save_checkpoint(str(path), DurationModel(config), {"metadata": {}})
+    t2s = TextToSemantic(str(path))
+    measured = PromptFeatures(SpeakingRate(20, 4.0), (50.0,) * 24, 200, (1.0,) * 8, 200)
+    rate, style = t2s.prompt_condition(measured)
+    assert rate == 5.0 and style.shape == (32,)
+    unmeasured = PromptFeatures(SpeakingRate(20, 4.0), (50.0,) * 24, 200)  # no dynamics: too little speech
+    assert t2s.prompt_condition(unmeasured) == (5.0, None)
+    assert len(t2s("Hello there.", unmeasured)) == len(t2s("Hello there.", 5.0))
+
+
 @pytest.mark.skipif(not os.path.exists(DEFAULT_CHECKPOINT), reason="no trained duration model shipped yet")
 def test_shipped_model_follows_the_prompt_pace(tmp_path):
     from engine.audio import load_voice_prompt
