@@ -36,7 +36,7 @@ from engine.semantic.duration_eval import (
     score,
 )
 from engine.semantic.duration_model import DurationConfig, DurationModel, save_checkpoint
-from engine.semantic.prompt_features import STYLE_BANDS, PromptFeatures
+from engine.semantic.prompt_features import DYNAMICS, DYNAMICS_TEMPO_SLOPES, STYLE_BANDS, PromptFeatures
 
 CHECKPOINT_NAME = "duration.pt"
 RESUME_NAME = "resume.pt"
@@ -207,6 +207,9 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
         tempo = torch.exp(spread * train_config.tempo_log_range)
         log_seconds = log_seconds + torch.log(tempo).unsqueeze(1) * (ids != 0)
         prompt_rates = prompt_rates / tempo
+        if config.style_bands and "dynamics" in config.style_kind:  # the dynamics are the last columns
+            slopes = torch.tensor(DYNAMICS_TEMPO_SLOPES)
+            prompt_styles[:, -DYNAMICS:] -= slopes * torch.log(tempo).unsqueeze(1)
         # Now and then the style is withheld (the average voice stands in), so a rate alone still works and
         # the model cannot lean on the fingerprint to recognize the training voices.
         if config.style_bands:
