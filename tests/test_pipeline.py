@@ -324,3 +324,24 @@ def test_too_long_turns_and_batches_are_refused(synth, voices, monkeypatch):
     monkeypatch.setattr(pipeline, "MAX_BATCH_SECONDS", 3.0)
     with pytest.raises(UserInputError, match=r"too long to generate at once: 3 turns.*at most \d turns"):
         synth.synthesize(DIALOGUE, voices)
+
+
+def test_shipped_models_end_to_end():
+    """The models in assets/ as the app loads them: a two-turn dialogue in two built-in voices."""
+    from engine.demos import demo_voices
+
+    voices = demo_voices()
+    synth = DialogueSynthesizer()
+    result = synth.synthesize(
+        DIALOGUE, {"S1": voices["us1-female"], "S2": voices["rms-male"]}, seed=3, keep_trace=True
+    )
+    assert synth.acoustic.config.layout.codebook_sizes == synth.codec.codebook_sizes
+    assert synth.acoustic.config.codebook_dims, "the shipped model is tied to the codec's codebooks"
+    assert len(result.turns) == 3 and result.duration_s > 2.0
+    assert np.isfinite(result.audio).all() and 0.01 < np.abs(result.audio).max() <= 1.0
+    assert result.trace.forward_passes == 5 and len(result.trace.steps) == 5
+    counts = result.trace.fixed_counts().sum(0)
+    frames = torch.tensor([t.n_frames for t in result.turns])
+    assert torch.equal(counts, frames * synth.codec.n_q), "every real token fixed exactly once"
+    again = synth.synthesize(DIALOGUE, {"S1": voices["us1-female"], "S2": voices["rms-male"]}, seed=3)
+    assert np.array_equal(again.audio, result.audio)
