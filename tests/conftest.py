@@ -21,6 +21,18 @@ def _seed():
         pass
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """Torch on one thread for a module (`pytestmark = pytest.mark.usefixtures("one_thread")`): small models
+    run fastest that way, and other jobs may share the cores. The previous count is restored after."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def espeak_to_wav(text: str, path: Path, voice: str = "en-us", speed: int = 160, pitch: int = 50) -> Path:
     """Speak `text` with espeak-ng into a 22.05 kHz mono wav file."""
     if shutil.which("espeak-ng") is None:

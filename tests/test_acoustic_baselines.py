@@ -12,13 +12,7 @@ from engine.acoustic.trace import UNKNOWN
 LAYOUT = TokenLayout((16, 32, 32), ((0,), (1, 2)))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small models run fastest on one thread, and other jobs may share the cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny(pattern):

@@ -19,13 +19,7 @@ LAYOUT = TokenLayout((16, 32, 32), ((0,), (1, 2)))
 SEM_VOCAB = 12
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small models run fastest on one thread, and other jobs may share the cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_model(seed=0, prompt_mode="cross", n_layers=2):

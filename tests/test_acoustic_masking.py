@@ -11,13 +11,7 @@ LAYOUT = TokenLayout((16, 32, 32, 32), ((0,), (1, 2, 3)))
 PLAIN = TokenLayout.plain(4, 8)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small models run fastest on one thread, and other jobs may share the cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _frame_mask(lengths, t):

@@ -4,7 +4,6 @@ tables, the target checks and the plot."""
 import json
 
 import pytest
-import torch
 
 from bench import acoustic as bench_acoustic
 from bench.report import Figure, Table
@@ -22,12 +21,7 @@ SENTENCES = (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

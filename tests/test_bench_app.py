@@ -1,7 +1,7 @@
 """bench/app.py on a tiny acoustic model: every press is timed, the first progress comes before the audio and
 the audio before the rest, and the report states the targets."""
 
-import torch
+import pytest
 
 from bench import app as bench_app
 from bench.report import Table
@@ -10,9 +10,10 @@ from engine.pipeline import DialogueSynthesizer
 from engine.ui import handlers
 from tests.test_pipeline import tiny_model
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def test_app_bench_times_each_press(monkeypatch, tmp_path):
-    torch.set_num_threads(1)
     codec = load_codec()
     synth = DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec), prompt_seconds=2.0)
     monkeypatch.setattr(handlers, "_synthesizer", synth)

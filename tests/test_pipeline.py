@@ -21,13 +21,7 @@ from tests.conftest import espeak_to_wav
 DIALOGUE = "[S1] Hello there.\n[S2] Hi, how are you?\n[S1] Fine, thanks."
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small models run fastest on one thread, and other jobs may share the cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

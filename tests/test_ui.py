@@ -7,7 +7,6 @@ import wave
 import gradio as gr
 import numpy as np
 import pytest
-import torch
 
 from engine.codec import load_codec
 from engine.demos import demo_voices, list_demos
@@ -41,12 +40,7 @@ PAGE_IDS = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
