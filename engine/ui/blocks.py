@@ -19,6 +19,13 @@ def _guidance_for(method: str) -> gr.Slider:
     return gr.Slider(value=DEFAULT_GUIDANCE.get(method, 1.0))
 
 
+def _figure(label: str, elem_id: str) -> gr.Image:
+    """An output image for a matplotlib figure (drawn to PNG by the handlers)."""
+    return gr.Image(
+        label=label, type="numpy", interactive=False, show_label=False, format="png", elem_id=elem_id
+    )
+
+
 def build_app() -> gr.Blocks:
     """The page with its events wired to engine.ui.handlers (models load on the first generation)."""
     demos = list_demos()
@@ -133,14 +140,7 @@ def build_app() -> gr.Blocks:
         report = gr.Markdown(label="Report", elem_id="report")
         trace = gr.State(None)
         with gr.Accordion("How the tokens were filled in", open=True):
-            fill_in = gr.Image(
-                label="Token fill-in (levels x frames)",
-                type="numpy",
-                interactive=False,
-                show_label=False,
-                format="png",
-                elem_id="fill-in",
-            )
+            fill_in = _figure("Token fill-in (levels x frames)", "fill-in")
             fill_in_iteration = gr.Slider(
                 1,
                 16,
@@ -151,22 +151,8 @@ def build_app() -> gr.Blocks:
                 info="Move to see the grid and the confidence after each decoding iteration.",
                 elem_id="fill-in-iteration",
             )
-            confidence = gr.Image(
-                label="Confidence",
-                type="numpy",
-                interactive=False,
-                show_label=False,
-                format="png",
-                elem_id="confidence-heatmap",
-            )
-            spectrogram = gr.Image(
-                label="Spectrogram",
-                type="numpy",
-                interactive=False,
-                show_label=False,
-                format="png",
-                elem_id="spectrogram",
-            )
+            confidence = _figure("Confidence", "confidence-heatmap")
+            spectrogram = _figure("Spectrogram", "spectrogram")
         with gr.Accordion("Compare iterations", open=True):
             with gr.Row(elem_id="compare-results"):
                 compare_players = [
