@@ -28,7 +28,7 @@ Callback = Callable[[int, int], None]
 DEFAULT_STEPS = {"soundstorm": 16, "group": 2, "spans": 8}
 DEFAULT_GUIDANCE = {"soundstorm": 1.0, "group": 1.0, "spans": 3.0}
 # Sampling temperature of candidate tokens when none is given (the pipeline, CLI and app start from it).
-# Measured on the shipped checkpoint (step 1700), group@2, 10 held-out sentences: WER 1.01 at 1.0, 0.86 at
+# Measured on the step-1700 checkpoint, group@2, 10 held-out sentences: WER 1.01 at 1.0, 0.86 at
 # 0.7, 0.86 at 0.5, 0.78 at 0.3, 0.76 greedy; 0.3 keeps the seed meaningful at nearly the greedy WER.
 DEFAULT_TEMPERATURE = 0.3
 
