@@ -3,7 +3,8 @@
 For 1, 2, 4 ... all levels (per group): mel-cepstral distortion and F0 error of the resynthesis against
 the original recording, Whisper tiny.en word error rate, resemblyzer speaker similarity; the same for the
 unquantized WORLD resynthesis (the ceiling), WORLD at its 5 ms analysis period (what the 20 ms token rate
-costs) and the original; encode/decode real-time factor; the entropy of each level's tokens on the corpus. `python -m bench.codec [--corpus DIR] [--codec DIR]`.
+costs) and the original; encode/decode real-time factor; the entropy of each level's tokens on the corpus.
+`python -m bench.codec [--corpus DIR] [--codec DIR]`.
 """
 
 from __future__ import annotations
