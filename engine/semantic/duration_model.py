@@ -48,6 +48,11 @@ class DurationConfig:
     style_bands: int = 0
     style_kind: str = "bands"
 
+    @property
+    def uses_dynamics(self) -> bool:
+        """Whether the fingerprint holds the spectral dynamics (as its last `DYNAMICS` columns)."""
+        return bool(self.style_bands) and "dynamics" in self.style_kind
+
 
 class _ConvBlock(nn.Module):
     def __init__(self, config: DurationConfig, dilation: int) -> None:

@@ -114,10 +114,10 @@ class TextToSemantic:
                 self._measured[prompt] = measure_prompt(prompt.samples, prompt.sample_rate)
             prompt = self._measured[prompt]
         if isinstance(prompt, PromptFeatures):
-            kind = self.model.config.style_kind
-            if "dynamics" in kind and not prompt.dynamics_frames:
+            config = self.model.config
+            if config.uses_dynamics and not prompt.dynamics_frames:
                 return prompt.rate.per_second, None  # too little speech for the dynamics: an average voice's
-            return prompt.rate.per_second, prompt.style_vector(kind)
+            return prompt.rate.per_second, prompt.style_vector(config.style_kind)
         if isinstance(prompt, SpeakingRate):
             return prompt.per_second, None
         value = float(prompt)

@@ -207,7 +207,7 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
         tempo = torch.exp(spread * train_config.tempo_log_range)
         log_seconds = log_seconds + torch.log(tempo).unsqueeze(1) * (ids != 0)
         prompt_rates = prompt_rates / tempo
-        if config.style_bands and "dynamics" in config.style_kind:  # the dynamics are the last columns
+        if config.uses_dynamics:
             slopes = torch.tensor(DYNAMICS_TEMPO_SLOPES)
             prompt_styles[:, -DYNAMICS:] -= slopes * torch.log(tempo).unsqueeze(1)
         # Now and then the style is withheld (the average voice stands in), so a rate alone still works and
