@@ -273,10 +273,15 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         model = build_model(arch, corpus.layout, corpus.semantic_vocab, args)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
     step, elapsed = 0, 0.0
+    history: list[dict[str, Any]] = []
     gen = torch.Generator().manual_seed(cfg.seed + 1000 * rank)
     if state is not None:
         opt.load_state_dict(state["optimizer"])
         step, elapsed = int(state["step"]), float(state["metadata"].get("train_seconds", 0.0))
+        history = list(state["metadata"].get("history", []))
+        if state["metadata"].get("data") != data_name:
+            # Continued on other data: keep what the earlier steps were trained on.
+            history.append({k: state["metadata"].get(k) for k in ("command", "data", "utterances", "steps")})
         gen.set_state(state["rng"]["generator"])
         torch.set_rng_state(state["rng"]["torch"])
     wrapped: nn.Module = _LossModule(model)
@@ -303,6 +308,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             "codec": args.codec,
             "world_size": world,
             "quality": quality or {},
+            "history": history,
         }
 
     def checkpoint(quality: dict | None = None) -> None:
