@@ -33,6 +33,8 @@ from engine.pipeline import DialogueSynthesizer
 
 DEFAULT_CORPUS = os.environ.get("CORPUS_DIR", "/work/corpus")
 ITERATIONS = (1, 2, 4, 8, 16)
+# Voice matching strengths the default decoder is also generated at (0 = the acoustic model as it is).
+VOICE_MATCH_STRENGTHS = (0.0, 0.3, 0.5, 0.7)
 METHODS = ("group", "soundstorm", "spans")
 # Targets of the issue: generated WER at most this times the codec resynthesis WER of the same sentences...
 WER_RATIO_TARGET = 1.5
@@ -168,13 +170,24 @@ def _score(
 
 
 def _generate(
-    synth: DialogueSynthesizer, batch: Sequence[_Loaded], method: str, iterations: int, seed: int
+    synth: DialogueSynthesizer,
+    batch: Sequence[_Loaded],
+    method: str,
+    iterations: int,
+    seed: int,
+    voice_match: float | None = None,
 ) -> tuple[list[np.ndarray], dict[str, float]]:
     """One batch of turns (one per item, each in its own prompt's voice) through the pipeline."""
     transcript = "\n".join(f"[S{i + 1}] {x.item.text}" for i, x in enumerate(batch))
     voices = {f"S{i + 1}": x.prompt for i, x in enumerate(batch)}
     result = synth.synthesize(
-        transcript, voices, method=method, iterations=iterations, seed=seed, keep_trace=False
+        transcript,
+        voices,
+        method=method,
+        iterations=iterations,
+        seed=seed,
+        keep_trace=False,
+        voice_match=voice_match,
     )
     frames = sum(t.n_frames for t in result.turns)
     stats = dict(result.timings)
@@ -222,9 +235,10 @@ def measure(
     transcriber: Any = None,
     encoder: Any = None,
     log: Callable[[str], None] = print,
+    voice_match: Sequence[float] = VOICE_MATCH_STRENGTHS,
 ) -> dict[str, Any]:
     """Generate every item with every (method, iterations) and score it; also score the reference recordings
-    and their codec resynthesis.
+    and their codec resynthesis, and the default decoder at each voice matching strength.
 
     Items of one voice are generated as one batch (as the turns of a dialogue are); every setting uses the
     same seed.
@@ -239,10 +253,12 @@ def measure(
         transcriber: a loaded engine.eval.wer.Transcriber (loaded here when None).
         encoder: a loaded engine.eval.similarity.SpeakerEncoder (loaded here when None).
         log: progress sink.
+        voice_match: strengths (0 = off) at which group at its default iterations is also generated.
 
     Returns:
         JSON-ready figures: "references" (original, codec) and "sweep" rows with WER, similarity, forward
-        passes per batch, acoustic and pipeline seconds, audio seconds and real-time factors; "targets"
+        passes per batch, acoustic and pipeline seconds, audio seconds and real-time factors (with the
+        pipeline's default voice matching); "voice_match" rows (strength, WER, similarity); "targets"
         with each check.
 
     Raises:
@@ -300,8 +316,22 @@ def measure(
                 f"bench.acoustic: {method}@{n}: WER {row['wer']:.3f}, similarity {row['similarity']:.3f}, "
                 f"{row['passes']} passes, acoustic {row['acoustic_s']:.1f} s (RTF {row['rtf_acoustic']:.3f})"
             )
+    matched = []
+    for strength in voice_match:
+        audio = []
+        for batch in batches.values():
+            torch.set_num_threads(threads)
+            audio += _generate(synth, batch, "group", DEFAULT_STEPS["group"], seed, strength)[0]
+        row = _score(
+            f"group@{DEFAULT_STEPS['group']} voice match {strength:g}", audio, order, sr, transcriber, encoder
+        )
+        row["strength"] = strength
+        matched.append(row)
+        log(f"bench.acoustic: {row['name']}: WER {row['wer']:.3f}, similarity {row['similarity']:.3f}")
     figures = {
         "items": [{k: str(v) for k, v in asdict(x.item).items()} for x in order],
+        "voice_match_default": synth.voice_match,
+        "voice_match": matched,
         "voices": sorted(batches),
         "seed": seed,
         "threads": threads,
@@ -489,6 +519,19 @@ def sections(figures: dict[str, Any], figure: Figure | None = None) -> list[Sect
         Table(columns, tuple(rows), caption="By decoder and first-level iterations"),
         Table(("target", "setting", "value", "bound", "status"), target_rows, caption="Targets"),
     ]
+    if figures.get("voice_match"):
+        items.append(
+            Table(
+                ("voice matching strength", "WER", "WER / codec", "similarity"),
+                tuple(
+                    (r["strength"], r["wer"], r["wer"] / codec_wer if codec_wer else None, r["similarity"])
+                    for r in figures["voice_match"]
+                ),
+                caption=f"group@{DEFAULT_STEPS['group']} by voice matching strength (0 = the acoustic model's "
+                f"output as it is; the rows above use the pipeline's default, "
+                f"{figures.get('voice_match_default', 0):g})",
+            )
+        )
     if figure is not None:
         items.append(figure)
     if figures.get("speed"):

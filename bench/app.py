@@ -49,6 +49,7 @@ def measure(runs: int = 5) -> dict:
     """
     from engine.acoustic.decoding import DEFAULT_TEMPERATURE
     from engine.demos import list_demos
+    from engine.pipeline import DEFAULT_VOICE_MATCH
     from engine.ui import handlers
 
     demo = next(d for d in list_demos() if d.name == DEMO)
@@ -63,7 +64,15 @@ def measure(runs: int = 5) -> dict:
         start = time.perf_counter()
         clock = _ProgressClock(start)
         outputs = handlers.generate_dialogue(
-            "\n".join(lines), "group", 2, DEFAULT_TEMPERATURE, 1.0, 0, *speaker_values, progress=clock
+            "\n".join(lines),
+            "group",
+            2,
+            DEFAULT_TEMPERATURE,
+            1.0,
+            0,
+            DEFAULT_VOICE_MATCH,
+            *speaker_values,
+            progress=clock,
         )
         (sample_rate, audio), *_ = next(outputs)
         audio_s = time.perf_counter() - start

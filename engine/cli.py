@@ -137,6 +137,7 @@ def generate(args: argparse.Namespace) -> str:
             guidance=args.guidance,
             seed=args.seed,
             rate=args.rate,
+            voice_match=args.voice_match,
             progress=show,
             keep_trace=False,
         )
@@ -153,7 +154,8 @@ def generate(args: argparse.Namespace) -> str:
     lines = [f"note: {note}" for note in result.notes]
     lines.append(
         f"{settings.method}, {settings.iterations} iterations ({result.trace.forward_passes} forward passes), "
-        f"temperature {settings.temperature:g}, guidance {settings.guidance:g}, seed {settings.seed}"
+        f"temperature {settings.temperature:g}, guidance {settings.guidance:g}, seed {settings.seed}, "
+        f"voice matching {settings.voice_match:g}"
     )
     lines.append("time per stage: " + ", ".join(f"{s} {result.timings[s]:.2f} s" for s in stages))
     lines.append(
@@ -198,6 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--guidance", type=float, help="classifier-free guidance weight (default: the method's)")
     gen.add_argument("--rate", type=float, default=1.0, help="speaking rate factor, 0.5-2.0")
+    gen.add_argument(
+        "--voice-match",
+        type=float,
+        help="0-1: how far each turn is pulled toward its voice clip after the model (0 = off; default "
+        "the pipeline's)",
+    )
     gen.add_argument(
         "--acoustic", type=Path, help="acoustic checkpoint (default assets/acoustic/acoustic.pt)"
     )

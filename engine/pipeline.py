@@ -1,7 +1,8 @@
 """The end-to-end pipeline: transcript + one voice clip per speaker -> the dialogue's audio.
 
 parse -> voice prompts (loaded, encoded by the codec once per clip) -> text-to-semantic for all turns in one
-pass -> ONE batched acoustic decode of every turn (padded to the longest) -> codec decode per turn -> assembly.
+pass -> ONE batched acoustic decode of every turn (padded to the longest) -> codec decode per turn (with the
+WORLD codec, matched to the prompt's voice: engine/codec/voice_match.py) -> assembly.
 The models are loaded once per `DialogueSynthesizer` and reused by every call.
 """
 
@@ -25,6 +26,9 @@ from engine.acoustic.trace import DecodeResult, DecodeTrace
 from engine.assemble import AssemblyConfig, assemble_turns
 from engine.audio import VoicePrompt, load_voice_prompt, resample
 from engine.codec.base import Codec, load_codec
+from engine.codec.group_codec import GroupRVQCodec
+from engine.codec.voice_match import DEFAULT_STRENGTH as DEFAULT_VOICE_MATCH
+from engine.codec.voice_match import VoiceProfile, match_voice, voice_profile
 from engine.errors import UserInputError
 from engine.semantic.t2s import DEFAULT_CHECKPOINT as DEFAULT_DURATION_CHECKPOINT
 from engine.semantic.t2s import SemanticPlan, TextToSemantic, check_rate
@@ -65,6 +69,7 @@ class SynthesisSettings:
         seed: seed of the token sampling and of the pause jitter.
         rates: (speaker, speed factor) pairs.
         prompt_seconds: the longest stretch of each voice clip given to the acoustic model.
+        voice_match: strength of voice matching to the prompts (0 = off, or no WORLD codec).
     """
 
     method: str
@@ -74,6 +79,22 @@ class SynthesisSettings:
     seed: int
     rates: tuple[tuple[str, float], ...]
     prompt_seconds: float
+    voice_match: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class EncodedPrompt:
+    """A voice clip ready for synthesis.
+
+    Attributes:
+        prompt: the prepared clip (whole: the speaking rate is measured on it).
+        tokens: codec tokens [Q, P] of its last `prompt_seconds`.
+        profile: what voice matching uses of the whole clip; None without a WORLD codec or voiced speech.
+    """
+
+    prompt: VoicePrompt
+    tokens: torch.Tensor
+    profile: VoiceProfile | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,6 +179,20 @@ def resolve_iterations(method: str, iterations: int | None) -> int:
     return int(iterations)
 
 
+def check_voice_match(strength: float) -> float:
+    """A voice matching strength, checked: a number from 0 (off) to 1."""
+    try:
+        value = float(strength)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:
+        raise UserInputError(
+            f"Voice matching strength {strength!r} is out of range; use a number from 0 (off) to 1 "
+            f"(default {DEFAULT_VOICE_MATCH:g})."
+        )
+    return value
+
+
 def _check_settings(temperature: float, guidance: float, seed: int) -> None:
     if not 0.0 <= float(temperature) <= 5.0:
         raise UserInputError(
@@ -215,6 +250,7 @@ class DialogueSynthesizer:
         t2s: TextToSemantic | str | Path | None = None,
         prompt_seconds: float | None = None,
         assembly: AssemblyConfig | None = None,
+        voice_match: float = DEFAULT_VOICE_MATCH,
     ) -> None:
         """
         Args:
@@ -224,6 +260,8 @@ class DialogueSynthesizer:
             prompt_seconds: the longest stretch (the clip's end) of a voice clip the acoustic model is
                 conditioned on; None: the prompt length the checkpoint was trained with, else 6 s.
             assembly: pauses and loudness of the joined dialogue (None: `AssemblyConfig()`).
+            voice_match: default strength (0-1) of matching each turn's voice to its prompt after the
+                acoustic model (engine/codec/voice_match.py; WORLD codec only); 0 turns it off.
         """
         if prompt_seconds is not None and not MIN_PROMPT_SECONDS <= prompt_seconds <= MAX_PROMPT_SECONDS:
             raise UserInputError(
@@ -234,6 +272,7 @@ class DialogueSynthesizer:
         self._acoustic_source = acoustic
         self._t2s_source = t2s
         self._prompt_seconds = prompt_seconds
+        self.voice_match = check_voice_match(voice_match)
         self.assembly = assembly or AssemblyConfig()
         self.acoustic_metadata: dict[str, Any] = {}
         self._codec: Codec | None = codec if not isinstance(codec, (str, Path, type(None))) else None
@@ -242,7 +281,7 @@ class DialogueSynthesizer:
         self._checked = False
         self._load_lock = threading.Lock()
         self._cache_lock = threading.Lock()
-        self._prompt_cache: OrderedDict[tuple, tuple[VoicePrompt, torch.Tensor]] = OrderedDict()
+        self._prompt_cache: OrderedDict[tuple, EncodedPrompt] = OrderedDict()
 
     # Components, loaded on first use -------------------------------------------------------------------
 
@@ -350,15 +389,16 @@ class DialogueSynthesizer:
 
     # Voice prompts ---------------------------------------------------------------------------------------
 
-    def prompt_tokens(self, source: VoiceSource, name: str | None = None) -> tuple[VoicePrompt, torch.Tensor]:
-        """Load a voice clip and encode its last `prompt_seconds` with the codec; cached per clip.
+    def encode_prompt(self, source: VoiceSource, name: str | None = None) -> EncodedPrompt:
+        """Load a voice clip, encode its last `prompt_seconds` with the codec and profile it for voice
+        matching (the whole clip); cached per clip.
 
         Args:
             source: a file path, the file's bytes, or a VoicePrompt.
             name: how to call the clip in error messages.
 
         Returns:
-            The prepared prompt (whole, for the speaking rate) and its codec tokens [Q, P].
+            The prepared clip, its codec tokens [Q, P] and its voice profile.
 
         Raises:
             AudioInputError: the clip cannot be used (missing, silent, too short or too long...).
@@ -378,12 +418,16 @@ class DialogueSynthesizer:
             samples = resample(samples, prompt.sample_rate, codec.sample_rate)
         keep = round(self.prompt_seconds * codec.sample_rate)
         tokens = codec.encode(np.ascontiguousarray(samples[-keep:], dtype=np.float32)).long()
+        profile = None
+        if isinstance(codec, GroupRVQCodec):
+            profile = voice_profile(codec.features(np.asarray(samples, dtype=np.float32)), codec.layout)
+        encoded = EncodedPrompt(prompt, tokens, profile)
         with self._cache_lock:
             if key is not None:
-                self._prompt_cache[key] = (prompt, tokens)
+                self._prompt_cache[key] = encoded
                 while len(self._prompt_cache) > _PROMPT_CACHE_SIZE:
                     self._prompt_cache.popitem(last=False)
-        return prompt, tokens
+        return encoded
 
     def _prompt_key(self, source: VoiceSource) -> tuple | None:
         """What identifies a clip for the cache: its bytes, its file and change time, or its samples."""
@@ -412,6 +456,7 @@ class DialogueSynthesizer:
         rate: float | Mapping[str, float] = 1.0,
         progress: Progress | None = None,
         keep_trace: bool = True,
+        voice_match: float | None = None,
     ) -> DialogueResult:
         """Generate a dialogue: every turn in the voice of its speaker, all turns in one acoustic batch.
 
@@ -428,6 +473,8 @@ class DialogueSynthesizer:
             progress: called as progress(stage, fraction in 0..1) with non-decreasing fractions, first
                 before any work; during the acoustic decode the stage reads "acoustic: iteration i/n".
             keep_trace: record every decoding iteration (the app's fill-in view needs it).
+            voice_match: strength (0-1) of matching each turn to its prompt's voice after the acoustic
+                model; None: the synthesizer's default.
 
         Returns:
             The dialogue's audio, its turns, the decode trace, per-stage timings and the settings used.
@@ -443,6 +490,7 @@ class DialogueSynthesizer:
         steps = resolve_iterations(method, iterations)
         guidance = DEFAULT_GUIDANCE[method] if guidance is None else float(guidance)
         _check_settings(temperature, guidance, seed)
+        match = self.voice_match if voice_match is None else check_voice_match(voice_match)
         if not isinstance(transcript, str):
             raise UserInputError(
                 "The transcript must be text; write one turn per line, e.g. '[S1] Hello there.'"
@@ -464,21 +512,21 @@ class DialogueSynthesizer:
 
         clock = time.perf_counter()
         by_key = {str(key).strip().casefold(): source for key, source in voices.items()}
-        prompts: dict[str, tuple[VoicePrompt, torch.Tensor]] = {}
+        prompts: dict[str, EncodedPrompt] = {}
         lo, hi = _BAR["prompts"]
         for n, name in enumerate(names):
             report(f"voice prompts: {name}", lo + (hi - lo) * n / len(names))
             source = by_key[name.casefold()]
             label = f"{name}'s voice" + (f" ({Path(source).name})" if isinstance(source, (str, Path)) else "")
-            prompts[name] = self.prompt_tokens(source, name=label)
-            notes += [f"voice {name}: {note}" for note in prompts[name][0].notes]
+            prompts[name] = self.encode_prompt(source, name=label)
+            notes += [f"voice {name}: {note}" for note in prompts[name].prompt.notes]
         timings["prompts"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         report("text to semantic", _BAR["t2s"][0])
         plans = self.t2s.plan_batch(
             [turn.text for turn in turns],
-            [prompts[t.speaker][0] for t in turns],
+            [prompts[t.speaker].prompt for t in turns],
             [rates[t.speaker] for t in turns],
         )
         _check_lengths(turns, plans)
@@ -493,9 +541,15 @@ class DialogueSynthesizer:
         clock = time.perf_counter()
         lo, hi = _BAR["codec"]
         waves = []
-        for i in range(len(turns)):
+        for i, turn in enumerate(turns):
             report(f"codec decode: turn {i + 1}/{len(turns)}", lo + (hi - lo) * i / len(turns))
-            waves.append(self.codec.decode(result.tokens[i, :, : int(result.lengths[i])]))
+            tokens = result.tokens[i, :, : int(result.lengths[i])]
+            profile = prompts[turn.speaker].profile
+            if match > 0 and profile is not None and isinstance(self.codec, GroupRVQCodec):
+                raw = match_voice(self.codec.dequantize(tokens), profile, self.codec.layout, match)
+                waves.append(self.codec.synthesize_features(raw))
+            else:
+                waves.append(self.codec.decode(tokens))
         timings["codec_decode"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -528,6 +582,7 @@ class DialogueSynthesizer:
             seed=int(seed),
             rates=tuple(rates.items()),
             prompt_seconds=self.prompt_seconds,
+            voice_match=match if isinstance(self.codec, GroupRVQCodec) else 0.0,
         )
         return DialogueResult(
             dialogue.audio, sample_rate, turn_audio, result.trace, result.tokens, timings, settings, notes
@@ -537,7 +592,7 @@ class DialogueSynthesizer:
         self,
         turns: Sequence[Turn],
         plans: Sequence[SemanticPlan],
-        prompts: Mapping[str, tuple[VoicePrompt, torch.Tensor]],
+        prompts: Mapping[str, EncodedPrompt],
         method: str,
         steps: int,
         temperature: float,
@@ -548,7 +603,7 @@ class DialogueSynthesizer:
     ) -> DecodeResult:
         """All turns through the acoustic decoder in one batch, each conditioned on its speaker's prompt."""
         semantic, lengths = pad_turns([plan.tokens for plan in plans])
-        prompt, prompt_lengths = pad_turns([prompts[turn.speaker][1] for turn in turns])
+        prompt, prompt_lengths = pad_turns([prompts[turn.speaker].tokens for turn in turns])
         lo, hi = _BAR["acoustic"]
         report("acoustic: encoding the voice prompts", lo)
 

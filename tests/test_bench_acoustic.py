@@ -56,7 +56,9 @@ def run_result(items, tmp_path_factory):
 def test_run_gives_a_row_per_setting_and_reference(run_result):
     sections, _ = run_result
     (section,) = sections
-    sweep, targets = [i for i in section.items if isinstance(i, Table)]
+    sweep, targets, matched = [i for i in section.items if isinstance(i, Table)]
+    assert [row[0] for row in matched.rows] == list(bench_acoustic.VOICE_MATCH_STRENGTHS)
+    assert all(-1.0 <= row[-1] <= 1.0 and row[1] >= 0 for row in matched.rows)
     names = [row[0] for row in sweep.rows]
     assert names == ["original", "codec resynthesis", "group@1", "group@2", "soundstorm@1", "soundstorm@2"]
     col = {c: i for i, c in enumerate(sweep.columns)}

@@ -1,6 +1,7 @@
 """Measurement tools on known cases: WER arithmetic and normalization, Whisper on clear synthetic speech,
 speaker similarity of same and different voices, stage timing, and the benchmark report."""
 
+import gc
 import importlib
 import shutil
 import subprocess
@@ -239,10 +240,12 @@ def test_stage_timer_counts_a_failing_stage_and_reserves_total():
 
 
 def test_peak_memory_sees_a_large_allocation():
+    # Earlier tests' garbage freed after the reset would leave room under the mark: collect it first.
+    gc.collect()
     reset_peak_memory()
     before = peak_memory_mb()
-    block = np.ones(40 * 2**20 // 8)  # 40 MiB, touched
-    assert peak_memory_mb() >= before + 35
+    block = np.ones(100 * 2**20 // 8)  # 100 MiB, touched
+    assert peak_memory_mb() >= before + 90
     del block
 
 

@@ -139,6 +139,17 @@ def test_voice_prompts_are_encoded_once_per_clip(codec, voices, monkeypatch):
     assert len(encoded) == 3  # the second call hit the cache; S1's bytes are a new source, encoded once
 
 
+def test_voice_matching_changes_only_the_codec_decode(synth, voices, result):
+    assert result.settings.voice_match == synth.voice_match > 0
+    plain = synth.synthesize(DIALOGUE, voices, voice_match=0.0)
+    assert plain.settings.voice_match == 0.0
+    assert torch.equal(plain.tokens, result.tokens)  # the acoustic model's output is the same
+    assert len(plain.audio) == len(result.audio) and not np.allclose(plain.audio, result.audio)
+    turn = plain.turns[0]
+    expected = synth.codec.decode(plain.tokens[0, :, : turn.n_frames])
+    assert np.corrcoef(turn.audio[: len(expected)], expected[: len(turn.audio)])[0, 1] > 0.9
+
+
 @pytest.mark.parametrize("method", ["soundstorm", "group", "spans"])
 def test_each_method_runs(synth, voices, method):
     out = synth.synthesize("[S1] Hi.\n[S2] Hello.", voices, method=method, iterations=2)
@@ -197,6 +208,8 @@ def test_first_progress_comes_before_any_work(codec, voices):
         (DIALOGUE, {"rate": 3.0}, r"Speaking rate 3.0 is out of range"),
         (DIALOGUE, {"rate": {"S9": 1.2}}, r"rate was given for S9, who never speaks"),
         (DIALOGUE, {"seed": -1}, r"Seed -1"),
+        (DIALOGUE, {"voice_match": 1.5}, r"Voice matching strength 1.5 is out of range; use a number from 0"),
+        (DIALOGUE, {"voice_match": "strong"}, r"Voice matching strength 'strong' is out of range"),
     ],
 )
 def test_bad_input_is_a_user_input_error(synth, voices, transcript, kwargs, expected):

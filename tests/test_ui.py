@@ -25,6 +25,7 @@ PAGE_IDS = [
     "temperature",
     "guidance",
     "seed",
+    "voice-match",
     "check-btn",
     "generate-btn",
     "compare-btn",
@@ -85,12 +86,22 @@ class Progress:
         self.updates.append((fraction, desc))
 
 
-def generate(transcript, voices, method="group", iterations=2, temperature=1.0, guidance=1.0, seed=0, **kw):
+def generate(
+    transcript,
+    voices,
+    method="group",
+    iterations=2,
+    temperature=1.0,
+    guidance=1.0,
+    seed=0,
+    voice_match=0.5,
+    **kw,
+):
     """Run the generate handler to the end: its final outputs and the progress it reported."""
     progress = Progress()
     values = speaker_values(voices, **kw)
     *_, last = handlers.generate_dialogue(
-        transcript, method, iterations, temperature, guidance, seed, *values, progress=progress
+        transcript, method, iterations, temperature, guidance, seed, voice_match, *values, progress=progress
     )
     return last, progress
 
@@ -103,9 +114,15 @@ def test_page_builds_with_the_ids_and_endpoints_the_browser_test_uses():
     api = app.get_api_info()["named_endpoints"]
     assert set(api) == {"/check", "/generate", "/compare"}
     names = [p["parameter_name"] for p in api["/generate"]["parameters"]]
-    assert names == ["transcript", "method", "iterations", "temperature", "guidance", "seed"] + [
-        name for name, _ in handlers.SPEAKER_PARAMETERS
-    ]
+    assert names == [
+        "transcript",
+        "method",
+        "iterations",
+        "temperature",
+        "guidance",
+        "seed",
+        "voice_match",
+    ] + [name for name, _ in handlers.SPEAKER_PARAMETERS]
     assert [r["label"] for r in api["/generate"]["returns"]][:2] == ["Dialogue", "Report"]
     demo_select = next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "demo-select")
     assert {value for _, value in demo_select.choices} == {demo.name for demo in list_demos()}
@@ -170,7 +187,7 @@ def test_generate_fills_every_output(tiny_synthesizer, voice):
 
 def test_audio_comes_before_the_figures(tiny_synthesizer, voice):
     steps = handlers.generate_dialogue(
-        FOUR_TURNS, "group", 2, 1.0, 1.0, 0, *speaker_values([voice, voice]), progress=Progress()
+        FOUR_TURNS, "group", 2, 1.0, 1.0, 0, 0.5, *speaker_values([voice, voice]), progress=Progress()
     )
     first = next(steps)
     (rate, samples), report = first[:2]
@@ -244,6 +261,7 @@ def test_compare_renders_every_iteration_count(tiny_synthesizer, voice):
         1.0,
         1.0,
         3,
+        0.5,
         *speaker_values([voice, voice]),
         progress=progress,
     )

@@ -235,7 +235,10 @@ class GroupRVQCodec:
 
     def decode(self, codes: torch.LongTensor, levels: Sequence[int] | None = None) -> np.ndarray:
         """Float32 mono samples (T x frame samples) of codes [n_q, T]; levels[g] levels of group g."""
-        raw = self.dequantize(codes, levels)
+        return self.synthesize_features(self.dequantize(codes, levels))
+
+    def synthesize_features(self, raw: np.ndarray) -> np.ndarray:
+        """Float32 mono samples of raw feature vectors [T, dim] (T x frame samples)."""
         if len(raw) == 0:
             return np.zeros(0, dtype=np.float32)
         return synthesize(self.layout.unflatten(raw), self.cfg.world)

@@ -6,6 +6,7 @@ import gradio as gr
 
 from engine.acoustic.decoding import DEFAULT_GUIDANCE, DEFAULT_TEMPERATURE
 from engine.demos import demo_voices, list_demos
+from engine.pipeline import DEFAULT_VOICE_MATCH
 from engine.semantic.t2s import MAX_RATE, MIN_RATE
 from engine.ui import handlers
 from engine.ui.handlers import COMPARE_ITERATIONS, SPEAKERS
@@ -122,6 +123,16 @@ def build_app() -> gr.Blocks:
                 "Above 1 it doubles the forward passes.",
                 elem_id="guidance",
             )
+            voice_match = gr.Slider(
+                0.0,
+                1.0,
+                value=DEFAULT_VOICE_MATCH,
+                step=0.1,
+                label="Voice matching",
+                info="After the model: pull each turn's pitch and spectrum toward its voice clip's own frames "
+                "(more like the clip, less clear at high values); 0 plays the model's output as it is.",
+                elem_id="voice-match",
+            )
         with gr.Row():
             check = gr.Button("Check", elem_id="check-btn")
             generate = gr.Button("Generate", variant="primary", elem_id="generate-btn")
@@ -171,7 +182,7 @@ def build_app() -> gr.Blocks:
         check.click(handlers.check_dialogue, [transcript, *speaker_inputs], report, api_name="check")
         generate.click(
             handlers.generate_dialogue,
-            [transcript, method, iterations, temperature, guidance, seed, *speaker_inputs],
+            [transcript, method, iterations, temperature, guidance, seed, voice_match, *speaker_inputs],
             [audio, report, fill_in, fill_in_iteration, confidence, spectrogram, downloads, trace],
             api_name="generate",
             concurrency_id=SYNTHESIS_QUEUE,
@@ -179,7 +190,7 @@ def build_app() -> gr.Blocks:
         )
         compare.click(
             handlers.compare_iterations,
-            [transcript, method, temperature, guidance, seed, *speaker_inputs],
+            [transcript, method, temperature, guidance, seed, voice_match, *speaker_inputs],
             [*compare_players, compare_table],
             api_name="compare",
             concurrency_id=SYNTHESIS_QUEUE,

@@ -240,7 +240,7 @@ def _report(result: DialogueResult) -> str:
         f"(real-time factor {result.real_time_factor:.2f}).**  \n"
         f"{s.method}, {s.iterations} iterations ({len(result.trace)} decoding steps, "
         f"{result.trace.forward_passes} forward passes), temperature {s.temperature:g}, guidance {s.guidance:g}, "
-        f"seed {s.seed}; rates {rates}.  \nTimings: {timings}\n\n"
+        f"seed {s.seed}, voice matching {s.voice_match:g}; rates {rates}.  \nTimings: {timings}\n\n"
         f"| turn | speaker | in the audio | frames | text spoken |\n|---|---|---|---|---|\n{rows}"
         + (f"\n\nNotes:{notes}" if notes else "")
     )
@@ -285,6 +285,7 @@ def _synthesize(
     temperature: float,
     guidance: float,
     seed: float,
+    voice_match: float,
     speaker_values: Sequence[Any],
     progress: Callable[[str, float], None],
     **kw: Any,
@@ -300,6 +301,7 @@ def _synthesize(
         temperature=float(temperature),
         guidance=float(guidance),
         seed=_whole(seed, "Seed"),
+        voice_match=voice_match,
         rate=speaker_rates or 1.0,
         progress=progress,
         **kw,
@@ -321,13 +323,14 @@ def generate_dialogue(
     temperature: float,
     guidance: float,
     seed: int,
+    voice_match: float,
     *speaker_values: Any,
     progress: gr.Progress = gr.Progress(),  # noqa: B008  (gradio injects the page's progress bar this way)
 ) -> Iterator[tuple]:
     """Gradio handler: synthesize the dialogue, then draw how it was decoded.
 
     Args:
-        transcript, method, iterations, temperature, guidance, seed: the page's fields.
+        transcript, method, iterations, temperature, guidance, seed, voice_match: the page's fields.
         speaker_values: 4 voice clips (paths or None), 4 built-in voice names (or None), 4 speaking rates.
         progress: the page's progress bar (stage and iteration).
 
@@ -345,6 +348,7 @@ def generate_dialogue(
             temperature,
             guidance,
             seed,
+            voice_match,
             speaker_values,
             _progress_reporter(progress),
         )
@@ -384,6 +388,7 @@ def compare_iterations(
     temperature: float,
     guidance: float,
     seed: int,
+    voice_match: float,
     *speaker_values: Any,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
 ) -> tuple:
@@ -407,6 +412,7 @@ def compare_iterations(
                 temperature,
                 guidance,
                 seed,
+                voice_match,
                 speaker_values,
                 report,
                 keep_trace=False,
