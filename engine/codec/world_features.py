@@ -178,26 +178,14 @@ def _decode_envelope(coded: np.ndarray, cfg: WorldConfig) -> np.ndarray:
     Its log spectrum is linear in the code, so one float32 matrix product and exp give the same envelope
     (relative difference ~1e-7).
     """
-    log_sp = _matmul(np.asarray(coded, dtype=np.float32), envelope_basis(cfg, coded.shape[1]))
-    return np.exp(log_sp, out=log_sp).astype(np.float64)
-
-
-def code_log_spectrum(log_sp: np.ndarray, cfg: WorldConfig, n_coded: int) -> np.ndarray:
-    """WORLD-coded envelope [N, n_coded] of log spectra [N, fft_size // 2 + 1] (the inverse of the basis)."""
-    return pyworld.code_spectral_envelope(
-        np.exp(np.asarray(log_sp, dtype=np.float64)), cfg.sample_rate, n_coded
-    )
-
-
-def envelope_basis(cfg: WorldConfig, n_coded: int) -> np.ndarray:
-    """[n_coded, fft_size // 2 + 1] float32: the log spectrum of each unit code (log spectrum = code @ basis)."""
-    key = (cfg.sample_rate, cfg.fft_size, n_coded)
+    key = (cfg.sample_rate, cfg.fft_size, coded.shape[1])
     if key not in _ENVELOPE_BASES:
         # The zero code decodes to a flat envelope of 1, so each unit code's log spectrum is its basis row.
-        unit = np.eye(n_coded)
+        unit = np.eye(coded.shape[1])
         basis = np.log(pyworld.decode_spectral_envelope(unit, cfg.sample_rate, cfg.fft_size))
         _ENVELOPE_BASES[key] = basis.astype(np.float32)
-    return _ENVELOPE_BASES[key]
+    log_sp = _matmul(np.asarray(coded, dtype=np.float32), _ENVELOPE_BASES[key])
+    return np.exp(log_sp, out=log_sp).astype(np.float64)
 
 
 def _band_aperiodicity_to_bins(ap_bands_db: np.ndarray, cfg: WorldConfig) -> np.ndarray:

@@ -2,9 +2,6 @@
 
     python -m engine.train.prepare_acoustic --corpus /work/corpus --out /work/acoustic_data
 
-`--voice-variants K` adds K new voices per training speaker (see engine/train/voice_variants.py): each of
-its training utterances again, with the variant's F0 scale and envelope warp applied before quantization.
-
 WORLD features come from the codec trainer's per-utterance cache (same analysis settings) and what is
 analysed here is added to it, so the corpus is analysed once and a rerun only repeats the quantization.
 """
@@ -28,7 +25,6 @@ from engine.data.manifest import Utterance, load_manifest
 from engine.semantic.tokens import PhoneTokenizer
 from engine.train.train_codec import _analyze_to_cache as analyze_to_cache
 from engine.train.train_codec import feature_cache_dir
-from engine.train.voice_variants import VoiceVariant, speaker_variants, variant_speaker
 
 _codec: GroupRVQCodec | None = None
 _tokenizer = PhoneTokenizer()
@@ -40,27 +36,15 @@ def _init(codec_path: str) -> None:
     _codec = load_codec(codec_path)
 
 
-Tokens = tuple[np.ndarray, np.ndarray, str, str]  # codes [Q, T], semantic [T], speaker, utterance id
-
-
-def _tokens(job: tuple[Utterance, str, list[VoiceVariant]]) -> list[Tokens]:
-    """The utterance's tokens, then those of each of its speaker's variants.
-
-    They travel back from the worker as numpy arrays: torch tensors would each hold a shared-memory file
-    descriptor until received, and thousands of them in flight exhaust the process's descriptors.
-    """
-    utt, cache, variants = job
+def _tokens(job: tuple[Utterance, str]) -> TokenUtterance:
+    utt, cache = job
     assert _codec is not None
     if not Path(cache).exists():
         analyze_to_cache((utt.wav_path, cache, _codec.cfg.world))
     features = np.load(cache)
-    codes = _codec.quantize_features(features).numpy()
-    semantic = _tokenizer.from_alignment(utt.phones, codes.shape[1]).numpy()
-    out = [(codes, semantic, utt.speaker, utt.id)]
-    for k, variant in enumerate(variants):
-        codes = _codec.quantize_features(variant.apply(features, _codec.cfg)).numpy()
-        out.append((codes, semantic, variant_speaker(utt.speaker, k), variant_speaker(utt.id, k)))
-    return out
+    codes = _codec.quantize_features(features)
+    semantic = _tokenizer.from_alignment(utt.phones, codes.shape[1])
+    return TokenUtterance(codes, semantic, utt.speaker, utt.id)
 
 
 def select(utts: list[Utterance], cache_dir: Path, max_hours: float | None, seed: int = 0) -> list[Utterance]:
@@ -79,14 +63,7 @@ def select(utts: list[Utterance], cache_dir: Path, max_hours: float | None, seed
 
 
 def prepare(
-    corpus: Path,
-    codec_path: Path,
-    out: Path,
-    splits: list[str],
-    work: Path,
-    jobs: int,
-    max_hours: float | None,
-    voice_variants: int = 0,
+    corpus: Path, codec_path: Path, out: Path, splits: list[str], work: Path, jobs: int, max_hours: float | None
 ) -> None:
     codec = load_codec(codec_path)
     cache_dir = feature_cache_dir(work, codec.cfg.world)
@@ -94,61 +71,30 @@ def prepare(
     cache_dir.mkdir(parents=True, exist_ok=True)
     for split in splits:
         utts = select(load_manifest(str(corpus), split), cache_dir, max_hours if split == "train" else None)
-        # Variants are new training voices: the held-out splits keep the recorded ones only.
-        count = voice_variants if split == "train" else 0
-        variants = {s: speaker_variants(s, count) for s in {u.speaker for u in utts}}
-        jobs_list = [(u, str(cache_dir / f"{u.id}.npy"), variants[u.speaker]) for u in utts]
+        jobs_list = [(u, str(cache_dir / f"{u.id}.npy")) for u in utts]
         started, done = time.time(), []
         with Pool(jobs, initializer=_init, initargs=(str(codec_path),)) as pool:
-            for i, items in enumerate(pool.imap(_tokens, jobs_list, chunksize=16)):
-                done.extend(
-                    TokenUtterance(torch.from_numpy(c), torch.from_numpy(s), *names) for c, s, *names in items
-                )
+            for i, item in enumerate(pool.imap(_tokens, jobs_list, chunksize=16)):
+                done.append(item)
                 if (i + 1) % 1000 == 0 or i + 1 == len(jobs_list):
-                    print(
-                        f"{split}: {i + 1}/{len(jobs_list)} utterances ({time.time() - started:.0f} s)",
-                        flush=True,
-                    )
+                    print(f"{split}: {i + 1}/{len(jobs_list)} utterances ({time.time() - started:.0f} s)", flush=True)
         write_corpus(out / split, layout, (_tokenizer.vocab_size,), done, frame_rate=codec.frame_rate)
         frames = sum(int(u.codes.shape[1]) for u in done)
-        print(
-            f"{split}: wrote {len(done)} utterances, {frames / codec.frame_rate / 3600:.2f} h to {out / split}"
-        )
+        print(f"{split}: wrote {len(done)} utterances, {frames / codec.frame_rate / 3600:.2f} h to {out / split}")
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, required=True, help="corpus directory (manifest.jsonl)")
     parser.add_argument("--codec", type=Path, default=Path("assets/codec"), help="codec directory")
     parser.add_argument("--out", type=Path, required=True, help="output directory (one subfolder per split)")
     parser.add_argument("--splits", default="train,valid,eval")
-    parser.add_argument(
-        "--work",
-        type=Path,
-        default=Path.home() / ".cache" / "dialogue_synth" / "codec_work",
-        help="the codec trainer's work directory (its WORLD feature cache is reused)",
-    )
+    parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "dialogue_synth" / "codec_work",
+                        help="the codec trainer's work directory (its WORLD feature cache is reused)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--max-hours", type=float, default=None, help="at most this much of the train split")
-    parser.add_argument(
-        "--voice-variants",
-        type=int,
-        default=0,
-        help="new voices per training speaker (F0 scale + formant warp)",
-    )
     args = parser.parse_args(argv)
-    prepare(
-        args.corpus,
-        args.codec,
-        args.out,
-        args.splits.split(","),
-        args.work,
-        args.jobs,
-        args.max_hours,
-        args.voice_variants,
-    )
+    prepare(args.corpus, args.codec, args.out, args.splits.split(","), args.work, args.jobs, args.max_hours)
 
 
 if __name__ == "__main__":
