@@ -317,14 +317,21 @@ def measure(
                 f"{row['passes']} passes, acoustic {row['acoustic_s']:.1f} s (RTF {row['rtf_acoustic']:.3f})"
             )
     matched = []
+    default_group = next(
+        (r for r in sweep if r["method"] == "group" and r["iterations"] == DEFAULT_STEPS["group"]), None
+    )
     for strength in voice_match:
-        audio = []
-        for batch in batches.values():
-            torch.set_num_threads(threads)
-            audio += _generate(synth, batch, "group", DEFAULT_STEPS["group"], seed, strength)[0]
-        row = _score(
-            f"group@{DEFAULT_STEPS['group']} voice match {strength:g}", audio, order, sr, transcriber, encoder
-        )
+        name = f"group@{DEFAULT_STEPS['group']} voice match {strength:g}"
+        if default_group is not None and strength == synth.voice_match:
+            # The sweep already generated this setting (same seed: the same audio).
+            keys = ("wer", "wer_by_voice", "similarity", "transcripts")
+            row = {"name": name, **{k: default_group[k] for k in keys}}
+        else:
+            audio = []
+            for batch in batches.values():
+                torch.set_num_threads(threads)
+                audio += _generate(synth, batch, "group", DEFAULT_STEPS["group"], seed, strength)[0]
+            row = _score(name, audio, order, sr, transcriber, encoder)
         row["strength"] = strength
         matched.append(row)
         log(f"bench.acoustic: {row['name']}: WER {row['wer']:.3f}, similarity {row['similarity']:.3f}")

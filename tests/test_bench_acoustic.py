@@ -62,6 +62,9 @@ def test_run_gives_a_row_per_setting_and_reference(run_result):
     names = [row[0] for row in sweep.rows]
     assert names == ["original", "codec resynthesis", "group@1", "group@2", "soundstorm@1", "soundstorm@2"]
     col = {c: i for i, c in enumerate(sweep.columns)}
+    # The pipeline's default strength is the sweep's group@2 row, not generated again.
+    default = next(row for row in matched.rows if row[0] == DialogueSynthesizer().voice_match)
+    assert (default[1], default[-1]) == (sweep.rows[3][col["WER"]], sweep.rows[3][col["similarity"]])
     for row in sweep.rows:
         assert row[col["WER"]] >= 0
         assert -1.0 <= row[col["similarity"]] <= 1.0

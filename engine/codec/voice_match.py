@@ -37,10 +37,6 @@ class VoiceProfile:
     voiced: np.ndarray  # [Nv, n_env - 1] envelope shapes of voiced speech frames
     unvoiced: np.ndarray  # [Nu, n_env - 1] of unvoiced speech frames
 
-    @property
-    def n_frames(self) -> int:
-        return len(self.voiced) + len(self.unvoiced)
-
 
 def _speech(raw: np.ndarray, layout: FeatureLayout) -> np.ndarray:
     c0 = raw[:, layout.slices["energy"]][:, 0]
