@@ -189,11 +189,23 @@ def test_every_engine_phone_maps_into_the_inventory(text):
             assert isinstance(phones, str) or set(phones) <= set(PHONE_SET), (voice, name)
 
 
-def test_festival_phone_names_map():
-    if not festival.festival_available("ked_diphone"):
-        pytest.skip("festival with voice_ked_diphone (festvox-kdlpc16k) is not installed")
-    _, _, segments = festival.synthesize("Where are the boys going tomorrow morning?", "ked_diphone")
+@pytest.mark.parametrize("voice", sorted({s.voice for s in TRAIN_SPEAKERS if s.engine == "festival"} | {"ked_diphone"}))
+def test_festival_voices_map_and_take_a_rate(voice):
+    if not festival.festival_available(voice):
+        pytest.skip(f"festival with voice_{voice} is not installed (install.sh --corpus installs it)")
+    text = "Where are the boys going tomorrow morning?"
+    _, rate, segments = festival.synthesize(text, voice)
+    assert [name for name, _, _ in segments].count("pau") >= 2, segments  # lead-in and end pauses
     assert all(isinstance(arpabet_to_phones(name), str) or arpabet_to_phones(name) for name, _, _ in segments)
+    if voice.endswith("_hts"):
+        with pytest.raises(ValueError, match="rate 1.0"):
+            festival.synthesize(text, voice, rate=0.8)
+        return
+    audio, _, slower = festival.synthesize(text, voice, rate=0.8)
+    assert len(slower) == len(segments)
+    speech = [(a[2] - a[1], b[2] - b[1]) for a, b in zip(segments, slower) if a[0] != "pau"]
+    assert sum(b for _, b in speech) / sum(a for a, _ in speech) == pytest.approx(1 / 0.8, rel=0.03)
+    assert len(audio) / rate == pytest.approx(slower[-1][2], abs=0.05)
 
 
 def _check_corpus(directory: str, expected: int) -> list:
@@ -288,15 +300,24 @@ def test_parallel_build_uses_worker_processes(tmp_path):
     assert (tmp_path / "engine_stderr.log").exists()  # written by the workers, not by this process
 
 
-@pytest.mark.parametrize("database,driver", [("sw2", "mb-sw2-en"), ("us3", "mb-us3"), ("us1", "mb-us1")])
+@pytest.mark.parametrize(
+    "database,driver", [("sw2", "mb-sw2-en"), ("us3", "mb-us3"), ("us1", "mb-us1"), ("de2", "mb-de2-en")]
+)
 def test_mbrola_voices_have_every_diphone_they_are_given(database, driver):
     _needs_espeak()
     if not mbrola.mbrola_available(database):
         pytest.skip(f"mbrola voice {database} is not installed (apt-get install mbrola-{database})")
-    text = "Lee reads three trees near the sea, and she is sleepy. I want a long song on the lawn."
+    text = "Lee reads three trees near the sea, and she is sleepy. I want a long song on the lawn. We have to give them five."
     pho = espeak.mbrola_pho(text, driver)
     fixed = mbrola.substitute_phones(pho, database)
     assert [d for _, d in mbrola.parse_pho(fixed)] == [d for _, d in mbrola.parse_pho(pho)]
     assert mbrola.render(fixed, database)[2] == []
-    if database in mbrola.PHONE_SUBSTITUTIONS:
+    if database in mbrola.PHONE_SUBSTITUTIONS or database in mbrola.DEVOICE_FINAL_V:
         assert mbrola.render(pho, database)[2]  # without the substitution mbrola drops diphones
+
+
+def test_final_v_is_devoiced_only_before_a_consonant_or_pause():
+    pho = "_\t50\nv\t60\na\t80\nv\t60\nt\t70\nv\t60\n"
+    fixed = mbrola.substitute_phones(pho, "de1")
+    assert [name for name, _ in mbrola.parse_pho(fixed)] == ["_", "v", "a", "f", "t", "f"]
+    assert mbrola.substitute_phones(pho, "de4") == pho

@@ -13,6 +13,8 @@ from engine.data.wavio import read_wav
 
 _SCRIPT = """
 (voice_{voice})
+(set! stretch (Parameter.get 'Duration_Stretch))
+(Parameter.set 'Duration_Stretch (/ (if stretch stretch 1.0) {rate}))
 (set! utt1 (Utterance Text "{text}"))
 (utt.synth utt1)
 (utt.save.wave utt1 "{wav}" 'riff)
@@ -30,21 +32,27 @@ def festival_available(voice: str) -> bool:
     return result.returncode == 0 and "SIOD ERROR" not in result.stderr + result.stdout
 
 
-def synthesize(text: str, voice: str) -> tuple[np.ndarray, int, list[tuple[str, float, float]]]:
+def synthesize(
+    text: str, voice: str, rate: float = 1.0
+) -> tuple[np.ndarray, int, list[tuple[str, float, float]]]:
     """Speak one sentence with a festival voice.
 
     Args:
         text: one sentence (double quotes and backslashes are dropped: they would end the Scheme string).
         voice: festival voice name without the "voice_" prefix, e.g. "ked_diphone".
+        rate: speed relative to the voice's own (its Duration_Stretch is divided by it); HTS voices time
+            their phones with their own model and take only 1.0.
 
     Returns:
         (int16 audio, sample rate, [(radio phone, start_s, end_s)]), contiguous from 0.
     """
+    if voice.endswith("_hts") and rate != 1.0:
+        raise ValueError(f"festival voice {voice} ignores Duration_Stretch: use rate 1.0")
     safe = text.replace("\\", " ").replace('"', "")
     with tempfile.TemporaryDirectory() as tmp:
         wav_path, script_path = os.path.join(tmp, "x.wav"), os.path.join(tmp, "x.scm")
         with open(script_path, "w", encoding="utf-8") as handle:
-            handle.write(_SCRIPT.format(voice=voice, text=safe, wav=wav_path))
+            handle.write(_SCRIPT.format(voice=voice, rate=float(rate), text=safe, wav=wav_path))
         result = subprocess.run(["festival", "-b", script_path], capture_output=True, text=True, check=True)
         audio, sample_rate = read_wav(wav_path)
     segments: list[tuple[str, float, float]] = []

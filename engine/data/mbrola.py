@@ -22,6 +22,10 @@ MBROLA_DIR = "/usr/share/mbrola"
 # the word. Measured on 80 corpus sentences: sw2 missed 110 diphones, all with "i"; us3 missed 30, all with
 # "O2"; the other databases used here missed at most 1. Durations are kept, so the alignment is unchanged.
 PHONE_SUBSTITUTIONS: dict[str, dict[str, str]] = {"sw2": {"i": "i:"}, "us3": {"O2": "O"}}
+# German databases de1-de3 have no diphone from "v" into a consonant or a pause (German devoices a final v):
+# 1.3 missed diphones per 100 phones on 40 sentences, nearly all of them there. Such a "v" is said as "f".
+DEVOICE_FINAL_V = frozenset({"de1", "de2", "de3"})
+_CONSONANTS_AND_PAUSE = frozenset("_ p b t d k g f v s z S Z tS dZ m n N l r h j w T D x C R".split())
 
 
 def mbrola_available(database: str) -> bool:
@@ -30,14 +34,23 @@ def mbrola_available(database: str) -> bool:
 
 
 def substitute_phones(pho: str, database: str) -> str:
-    """Replace the phones of `pho` that `database` lacks diphones for (see PHONE_SUBSTITUTIONS)."""
-    table = PHONE_SUBSTITUTIONS.get(database)
-    if not table:
+    """Replace the phones of `pho` that `database` lacks diphones for (PHONE_SUBSTITUTIONS, DEVOICE_FINAL_V)."""
+    table = PHONE_SUBSTITUTIONS.get(database, {})
+    devoice = database in DEVOICE_FINAL_V
+    if not table and not devoice:
         return pho
+    rows = [line.partition("\t") for line in pho.splitlines()]
+    names = [name for name, sep, _ in rows if sep]
+    following = iter(names[1:] + ["_"])
     lines = []
-    for line in pho.splitlines():
-        name, sep, rest = line.partition("\t")
-        lines.append(table.get(name, name) + sep + rest if sep else line)
+    for name, sep, rest in rows:
+        if not sep:
+            lines.append(name)
+            continue
+        after = next(following)
+        if devoice and name == "v" and after in _CONSONANTS_AND_PAUSE:
+            name = "f"
+        lines.append(table.get(name, name) + sep + rest)
     return "\n".join(lines) + "\n"
 
 

@@ -73,7 +73,9 @@ def synthesize_sentence(
         audio, sample_rate, segments = flite.synthesize(text, speaker.voice, speaker.rate, speaker.pitch)
         return audio, sample_rate, segments, arpabet_to_phones
     if speaker.engine == "festival":
-        audio, sample_rate, segments = festival.synthesize(text, speaker.voice)
+        if speaker.pitch != 1.0:
+            raise ValueError(f"{speaker.id}: festival voices take a rate setting only, not a pitch")
+        audio, sample_rate, segments = festival.synthesize(text, speaker.voice, speaker.rate)
         return audio, sample_rate, segments, arpabet_to_phones
     raise ValueError(f"unknown engine {speaker.engine!r}")
 

@@ -14,6 +14,7 @@ RESERVED_VOICES = frozenset(
         ("flite", "awb"),
         ("flite", "awb_time"),
         ("festival", "ked_diphone"),
+        ("festival", "us3_mbrola"),  # mbrola us3 driven by festival
     }
 )
 
@@ -56,6 +57,11 @@ _MBROLA_TRAIN = (
     ("sw1", "mb-sw1-en"),
     ("sw2", "mb-sw2-en"),
     ("af1", "mb-af1-en"),
+    ("de1", "mb-de1-en"),
+    ("de2", "mb-de2-en"),
+    ("de3", "mb-de3-en"),
+    ("gr2", "mb-gr2-en"),
+    ("ro1", "mb-ro1-en"),
 )
 # Two settings per mbrola voice: a slower, higher one and a faster, lower one.
 _MBROLA_SETTINGS = ((0.92, 1.12), (1.08, 0.88))
@@ -88,6 +94,15 @@ _FLITE_TRAIN = (
     ("rms", 1.0, 1.0),
     ("rms", 0.9, 1.0),
 )
+# festival voices with the US radio phone set. Festival's own prosody (the f2b duration tree, its pauses)
+# reaches mbrola us1/us2 timbres too; pitch stays the voice's own (festival takes only a rate here).
+_FESTIVAL_TRAIN = (
+    ("kal_diphone", 1.0),
+    ("kal_diphone", 0.9),
+    ("us1_mbrola", 1.0),
+    ("us2_mbrola", 1.1),
+    ("cmu_us_slt_arctic_hts", 1.0),
+)
 
 TRAIN_SPEAKERS: tuple[Speaker, ...] = (
     tuple(
@@ -97,6 +112,7 @@ TRAIN_SPEAKERS: tuple[Speaker, ...] = (
     )
     + tuple(Speaker("espeak", voice, rate, pitch) for voice, rate, pitch in _ESPEAK_TRAIN)
     + tuple(Speaker("flite", voice, rate, pitch) for voice, rate, pitch in _FLITE_TRAIN)
+    + tuple(Speaker("festival", voice, rate) for voice, rate in _FESTIVAL_TRAIN)
 )
 EVAL_SPEAKERS: tuple[Speaker, ...] = (
     Speaker("mbrola", "us3", driver="mb-us3"),
