@@ -9,6 +9,7 @@ The models are loaded once per `DialogueSynthesizer` and reused by every call.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -417,10 +418,18 @@ class DialogueSynthesizer:
         if prompt.sample_rate != codec.sample_rate:
             samples = resample(samples, prompt.sample_rate, codec.sample_rate)
         keep = round(self.prompt_seconds * codec.sample_rate)
-        tokens = codec.encode(np.ascontiguousarray(samples[-keep:], dtype=np.float32)).long()
         profile = None
         if isinstance(codec, GroupRVQCodec):
-            profile = voice_profile(codec.features(np.asarray(samples, dtype=np.float32)), codec.layout)
+            # One WORLD analysis serves both: the profile reads the whole clip, the tokens its last frames.
+            # The clip's start is cut to a whole number of frames so those frames fall where an analysis of
+            # the last `prompt_seconds` alone would put them.
+            hop = round(codec.sample_rate / codec.frame_rate)
+            raw = codec.features(np.asarray(samples[len(samples) % hop :], dtype=np.float32))
+            frames = math.ceil(min(keep, len(samples)) / hop)
+            tokens = codec.quantize_features(raw[-frames:]).long()
+            profile = voice_profile(raw, codec.layout)
+        else:
+            tokens = codec.encode(np.ascontiguousarray(samples[-keep:], dtype=np.float32)).long()
         encoded = EncodedPrompt(prompt, tokens, profile)
         with self._cache_lock:
             if key is not None:

@@ -129,14 +129,26 @@ def test_deterministic_for_a_seed(synth, voices, result):
 
 def test_voice_prompts_are_encoded_once_per_clip(codec, voices, monkeypatch):
     synth = DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec), prompt_seconds=2.0)
-    encoded = []
-    real = codec.encode
-    monkeypatch.setattr(codec, "encode", lambda samples: encoded.append(len(samples)) or real(samples))
+    analysed = []
+    real = codec.features
+    monkeypatch.setattr(codec, "features", lambda samples: analysed.append(len(samples)) or real(samples))
     synth.synthesize(DIALOGUE, voices, iterations=1)
     synth.synthesize(DIALOGUE, voices, iterations=1)
     synth.synthesize(DIALOGUE, {"S1": voices["S1"].read_bytes(), "S2": voices["S2"]}, iterations=1)
-    assert encoded[:2] == [32000, 32000]  # the last 2 s of each clip
-    assert len(encoded) == 3  # the second call hit the cache; S1's bytes are a new source, encoded once
+    # One analysis per clip (tokens and voice profile both come from it), of whole 20 ms frames; the second
+    # call hit the cache; S1's bytes are a new source, analysed once.
+    assert len(analysed) == 3 and all(n % 320 == 0 and n > 32000 for n in analysed)
+
+
+def test_prompt_tokens_are_the_clips_last_seconds(codec, voices):
+    synth = DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec), prompt_seconds=2.0)
+    encoded = synth.encode_prompt(voices["S2"])
+    samples = encoded.prompt.samples.astype(np.float32)
+    alone = codec.encode(samples[-32000:])
+    assert encoded.tokens.shape == alone.shape == (codec.n_q, 100)
+    # The same frames, analysed with the rest of the clip around them: nearly every token agrees.
+    assert (encoded.tokens == alone).float().mean() > 0.95
+    assert encoded.profile is not None
 
 
 def test_voice_matching_changes_only_the_codec_decode(synth, voices, result):
