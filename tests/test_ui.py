@@ -17,15 +17,12 @@ from tests.conftest import espeak_to_wav
 from tests.test_pipeline import tiny_model
 
 FOUR_TURNS = "[S1] Hello there.\n[S2] Hi, how are you?\n[S1] Fine, thanks.\n[S2] Good to hear."
+# The generation settings, in the order the /generate endpoint takes them (page ids use hyphens).
+SETTINGS = ["method", "iterations", "temperature", "guidance", "seed", "voice_match"]
 PAGE_IDS = [
     "transcript",
     *[f"{kind}-{s}" for kind in ("voice", "demo-voice", "rate") for s in handlers.SPEAKERS],
-    "method",
-    "iterations",
-    "temperature",
-    "guidance",
-    "seed",
-    "voice-match",
+    *[name.replace("_", "-") for name in SETTINGS],
     "check-btn",
     "generate-btn",
     "compare-btn",
@@ -114,15 +111,7 @@ def test_page_builds_with_the_ids_and_endpoints_the_browser_test_uses():
     api = app.get_api_info()["named_endpoints"]
     assert set(api) == {"/check", "/generate", "/compare"}
     names = [p["parameter_name"] for p in api["/generate"]["parameters"]]
-    assert names == [
-        "transcript",
-        "method",
-        "iterations",
-        "temperature",
-        "guidance",
-        "seed",
-        "voice_match",
-    ] + [name for name, _ in handlers.SPEAKER_PARAMETERS]
+    assert names == ["transcript", *SETTINGS] + [name for name, _ in handlers.SPEAKER_PARAMETERS]
     assert [r["label"] for r in api["/generate"]["returns"]][:2] == ["Dialogue", "Report"]
     demo_select = next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "demo-select")
     assert {value for _, value in demo_select.choices} == {demo.name for demo in list_demos()}

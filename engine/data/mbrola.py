@@ -25,7 +25,10 @@ PHONE_SUBSTITUTIONS: dict[str, dict[str, str]] = {"sw2": {"i": "i:"}, "us3": {"O
 # German databases de1-de3 have no diphone from "v" into a consonant or a pause (German devoices a final v):
 # 1.3 missed diphones per 100 phones on 40 sentences, nearly all of them there. Such a "v" is said as "f".
 DEVOICE_FINAL_V = frozenset({"de1", "de2", "de3"})
-_CONSONANTS_AND_PAUSE = frozenset("_ p b t d k g f v s z S Z tS dZ m n N l r h j w T D x C R".split())
+_OBSTRUENTS = frozenset(
+    {"p", "b", "t", "d", "k", "g", "f", "v", "s", "z", "S", "Z", "tS", "dZ", "T", "D", "x", "C"}
+)
+_CONSONANTS_AND_PAUSE = _OBSTRUENTS | {"_", "m", "n", "N", "l", "r", "R", "h", "j", "w"}
 
 
 def mbrola_available(database: str) -> bool:

@@ -63,7 +63,13 @@ def select(utts: list[Utterance], cache_dir: Path, max_hours: float | None, seed
 
 
 def prepare(
-    corpus: Path, codec_path: Path, out: Path, splits: list[str], work: Path, jobs: int, max_hours: float | None
+    corpus: Path,
+    codec_path: Path,
+    out: Path,
+    splits: list[str],
+    work: Path,
+    jobs: int,
+    max_hours: float | None,
 ) -> None:
     codec = load_codec(codec_path)
     cache_dir = feature_cache_dir(work, codec.cfg.world)
@@ -77,20 +83,31 @@ def prepare(
             for i, item in enumerate(pool.imap(_tokens, jobs_list, chunksize=16)):
                 done.append(item)
                 if (i + 1) % 1000 == 0 or i + 1 == len(jobs_list):
-                    print(f"{split}: {i + 1}/{len(jobs_list)} utterances ({time.time() - started:.0f} s)", flush=True)
+                    print(
+                        f"{split}: {i + 1}/{len(jobs_list)} utterances ({time.time() - started:.0f} s)",
+                        flush=True,
+                    )
         write_corpus(out / split, layout, (_tokenizer.vocab_size,), done, frame_rate=codec.frame_rate)
         frames = sum(int(u.codes.shape[1]) for u in done)
-        print(f"{split}: wrote {len(done)} utterances, {frames / codec.frame_rate / 3600:.2f} h to {out / split}")
+        print(
+            f"{split}: wrote {len(done)} utterances, {frames / codec.frame_rate / 3600:.2f} h to {out / split}"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--corpus", type=Path, required=True, help="corpus directory (manifest.jsonl)")
     parser.add_argument("--codec", type=Path, default=Path("assets/codec"), help="codec directory")
     parser.add_argument("--out", type=Path, required=True, help="output directory (one subfolder per split)")
     parser.add_argument("--splits", default="train,valid,eval")
-    parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "dialogue_synth" / "codec_work",
-                        help="the codec trainer's work directory (its WORLD feature cache is reused)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path.home() / ".cache" / "dialogue_synth" / "codec_work",
+        help="the codec trainer's work directory (its WORLD feature cache is reused)",
+    )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--max-hours", type=float, default=None, help="at most this much of the train split")
     args = parser.parse_args(argv)
