@@ -3,7 +3,8 @@
 For 1, 2, 4 ... all levels (per group): mel-cepstral distortion and F0 error of the resynthesis against
 the original recording, Whisper tiny.en word error rate, resemblyzer speaker similarity; the same for the
 unquantized WORLD resynthesis (the ceiling), WORLD at its 5 ms analysis period (what the 20 ms token rate
-costs) and the original; encode/decode real-time factor; the entropy of each level's tokens on the corpus.
+costs), the 5 ms analysis with the token-rate pitch and voicing (how much of that cost is the envelope's) and
+the original; encode/decode real-time factor; the entropy of each level's tokens on the corpus.
 `python -m bench.codec [--corpus DIR] [--codec DIR]`.
 """
 
@@ -29,7 +30,7 @@ import torch
 
 from engine.codec.base import load_codec
 from engine.codec.group_codec import GroupRVQCodec
-from engine.codec.world_features import analyze, synthesize
+from engine.codec.world_features import WorldFrames, analyze, synthesize
 from engine.errors import UserInputError
 
 TARGETS = {"full_wer_ratio": 1.10, "full_similarity": 0.90, "first_wer_ratio": 1.5, "rtf": 0.05}
@@ -117,6 +118,16 @@ def speed(codec: GroupRVQCodec, audio: list[np.ndarray], repeats: int = 3) -> di
     return {**figures, "load_average": os.getloadavg()[0], "repeats": repeats, "seconds": seconds}
 
 
+def _token_rate_pitch(fine: WorldFrames, coarse: WorldFrames, hop: int) -> WorldFrames:
+    """5 ms frames with the pitch and voicing of the token-rate frames, as the vocoder hears them from tokens:
+    log-F0 interpolated between frame centres, voicing held for the frame."""
+    n = fine.n_frames
+    centres = np.arange(coarse.n_frames) * hop + hop // 2
+    log_f0 = np.interp(np.arange(n), centres, coarse.log_f0).astype(np.float32)
+    voiced = np.pad(np.repeat(coarse.voiced, hop), (0, n), mode="edge")[:n]
+    return replace(fine, log_f0=log_f0, voiced=voiced)
+
+
 def _eval_utterances(corpus: str, per_voice: int | None) -> list:
     from engine.data.manifest import load_manifest
 
@@ -173,8 +184,10 @@ def measure(
         ("original", None),
         ("unquantized", None),
         ("unquantized 5 ms", None),
+        ("5 ms, 20 ms pitch", None),
     ]
     settings += [("levels " + "+".join(map(str, s)), s) for s in level_settings(codec)]
+    fine = replace(codec.cfg.world, frame_ms=codec.cfg.world.analysis_period_ms)
     rows = {}
     for name, levels in settings:
         t0 = time.perf_counter()
@@ -184,9 +197,16 @@ def measure(
             decoded = raws
             outs = [synthesize(codec.layout.unflatten(r), codec.cfg.world) for r in raws]
         elif name == "unquantized 5 ms":
-            fine = replace(codec.cfg.world, frame_ms=codec.cfg.world.analysis_period_ms)
             decoded = None  # no F0 error: the 5 ms track is not on the token grid
             outs = [synthesize(analyze(x, fine), fine) for x in audio]
+        elif name == "5 ms, 20 ms pitch":
+            decoded = None
+            outs = [
+                synthesize(
+                    _token_rate_pitch(analyze(x, fine), codec.layout.unflatten(r), codec.cfg.world.hop), fine
+                )
+                for x, r in zip(audio, raws)
+            ]
         else:
             decoded = [codec.dequantize(c, levels) for c in codes]
             outs = [synthesize(codec.layout.unflatten(d), codec.cfg.world) for d in decoded]
@@ -305,7 +325,9 @@ def sections(figures: dict, codec: GroupRVQCodec) -> list:
         f"CPU time per audio second: encode {rtf['cpu_encode']:.4f}, decode {rtf['cpu_decode']:.4f}. "
         "MCD: c1..c24 of a 40-band mel cepstrum (5 ms hop) over speech frames. F0 error: on frames voiced "
         "in both feature tracks. 'unquantized': the token-rate (20 ms) features, interpolated to 5 ms for the "
-        "vocoder; 'unquantized 5 ms': WORLD analysed and resynthesized at 5 ms, what the token rate costs."
+        "vocoder; 'unquantized 5 ms': WORLD analysed and resynthesized at 5 ms, what the token rate costs; "
+        "'5 ms, 20 ms pitch': the same with the token-rate log-F0 (interpolated) and voicing (held per frame), "
+        "what the token rate costs through pitch and voicing alone."
     )
     return [Section(title="Codec", text=text, items=(quality, by_voice, entropy, targets))]
 
