@@ -3,7 +3,7 @@
 For 1, 2, 4 ... all levels (per group): mel-cepstral distortion and F0 error of the resynthesis against
 the original recording, Whisper tiny.en word error rate, resemblyzer speaker similarity; the same for the
 unquantized WORLD resynthesis (the ceiling), WORLD at its 5 ms analysis period (what the 20 ms token rate
-costs), the 5 ms analysis with the token-rate pitch and voicing (how much of that cost is the envelope's) and
+costs), the 5 ms analysis with the token-rate pitch and voicing (how much of that cost pitch and voicing make) and
 the original; encode/decode real-time factor; the entropy of each level's tokens on the corpus.
 `python -m bench.codec [--corpus DIR] [--codec DIR]`.
 """
