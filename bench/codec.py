@@ -3,8 +3,8 @@
 For 1, 2, 4 ... all levels (per group): mel-cepstral distortion and F0 error of the resynthesis against
 the original recording, Whisper tiny.en word error rate, resemblyzer speaker similarity; the same for the
 unquantized WORLD resynthesis (the ceiling), WORLD at its 5 ms analysis period (what the 20 ms token rate
-costs), the 5 ms analysis with the token-rate pitch and voicing (how much of that cost pitch and voicing make) and
-the original; encode/decode real-time factor; the entropy of each level's tokens on the corpus.
+costs), the 5 ms analysis with the token-rate pitch and voicing (how much of that cost pitch and voicing
+make) and the original; encode/decode real-time factor; the entropy of each level's tokens on the corpus.
 `python -m bench.codec [--corpus DIR] [--codec DIR]`.
 """
 
@@ -30,7 +30,7 @@ import torch
 
 from engine.codec.base import load_codec
 from engine.codec.group_codec import GroupRVQCodec
-from engine.codec.world_features import WorldFrames, analyze, synthesize
+from engine.codec.world_features import WorldFrames, _upsample, analyze, synthesize
 from engine.errors import UserInputError
 
 TARGETS = {"full_wer_ratio": 1.10, "full_similarity": 0.90, "first_wer_ratio": 1.5, "rtf": 0.05}
@@ -119,11 +119,10 @@ def speed(codec: GroupRVQCodec, audio: list[np.ndarray], repeats: int = 3) -> di
 
 
 def _token_rate_pitch(fine: WorldFrames, coarse: WorldFrames, hop: int) -> WorldFrames:
-    """5 ms frames with the pitch and voicing of the token-rate frames, as the vocoder hears them from tokens:
+    """5 ms frames with the pitch and voicing of the token-rate frames, upsampled as `synthesize` does it:
     log-F0 interpolated between frame centres, voicing held for the frame."""
     n = fine.n_frames
-    centres = np.arange(coarse.n_frames) * hop + hop // 2
-    log_f0 = np.interp(np.arange(n), centres, coarse.log_f0).astype(np.float32)
+    log_f0 = _upsample(coarse.log_f0.astype(np.float64), hop, n).astype(np.float32)
     voiced = np.pad(np.repeat(coarse.voiced, hop), (0, n), mode="edge")[:n]
     return replace(fine, log_f0=log_f0, voiced=voiced)
 
@@ -326,8 +325,8 @@ def sections(figures: dict, codec: GroupRVQCodec) -> list:
         "MCD: c1..c24 of a 40-band mel cepstrum (5 ms hop) over speech frames. F0 error: on frames voiced "
         "in both feature tracks. 'unquantized': the token-rate (20 ms) features, interpolated to 5 ms for the "
         "vocoder; 'unquantized 5 ms': WORLD analysed and resynthesized at 5 ms, what the token rate costs; "
-        "'5 ms, 20 ms pitch': the same with the token-rate log-F0 (interpolated) and voicing (held per frame), "
-        "what the token rate costs through pitch and voicing alone."
+        "'5 ms, 20 ms pitch': the same with the token-rate log-F0 (interpolated) and voicing (held per "
+        "frame), what the token rate costs through pitch and voicing alone."
     )
     return [Section(title="Codec", text=text, items=(quality, by_voice, entropy, targets))]
 
