@@ -44,8 +44,11 @@ from engine.semantic.duration_eval import (
 from engine.semantic.duration_model import seconds_to_frames
 from engine.semantic.prompt_features import PromptFeatures, log_mel
 from engine.semantic.t2s import DEFAULT_CHECKPOINT, TextToSemantic
+from engine.semantic.tempo import spoken_seconds, tempo_factor
 from engine.semantic.tokens import PhoneTokenizer, alignment_frames
+from engine.text.normalize import normalize_text
 from engine.text.phone_inventory import LONG_PAUSE, PHONE_SET, SHORT_PAUSE
+from engine.text.phonemize import phonemize
 
 DEFAULT_CORPUS = os.environ.get("CORPUS_DIR", "/work/corpus")
 TIMING_TURNS = 50
@@ -91,20 +94,92 @@ def _frame_mae_ms(examples: Sequence[DurationExample], predicted: Sequence[np.nd
     return 20.0 * float(np.concatenate(errors).mean())
 
 
-def _text_length_errors(t2s: TextToSemantic, utterances: Sequence[Utterance], prompts: PromptSampler) -> list[float]:
-    """|length from the text alone - reference| / reference: phonemizer and duration model together."""
+def _text_length_errors(
+    t2s: TextToSemantic,
+    utterances: Sequence[Utterance],
+    prompts: PromptSampler,
+    seconds: float = PROMPT_SECONDS,
+    tempos: dict[str, float] | None = None,
+) -> list[float]:
+    """|length from the text alone - reference| / reference: phonemizer and duration model together (with each
+    utterance's tempo from `tempos`, by id, when given)."""
     errors = []
     for utterance in utterances:
         example = utterance_to_example(utterance)
         if example is None or not prompts.has_prompt(example):
             continue
+        tempo = 1.0 if tempos is None else tempos[example.id]
         try:
-            plan = t2s.plan(utterance.text, prompts.draw(example))
+            plan = t2s.plan_batch([utterance.text], [prompts.draw(example, seconds=seconds)], tempos=[tempo])[0]
         except UserInputError:
             continue
         reference = sum(example.seconds)
         errors.append(abs(plan.seconds - reference) / reference)
     return errors
+
+
+def prompt_tempos(
+    t2s: TextToSemantic,
+    examples: Sequence[DurationExample],
+    prompts: PromptSampler,
+    clips: dict[str, tuple[Sequence[str], float]],
+    seconds: float,
+) -> dict[str, float]:
+    """Each example's tempo, measured on the words of its prompt's recordings (`TextToSemantic.tempo`).
+
+    Args:
+        clips: utterance id -> (its phones, its spoken seconds), for every recording a prompt may hold.
+    """
+    tempos = {}
+    for example in examples:
+        rate, style = t2s.prompt_condition(prompts.draw(example, seconds=seconds))
+        recordings = [clips[i] for i in prompts.others(example, seconds=seconds)]
+        tempos[example.id] = tempo_factor(t2s.model, recordings, rate, t2s.style_tensor(style), example.id)
+    return tempos
+
+
+def with_prompt_words(
+    t2s: TextToSemantic, utterances: Sequence[Utterance], examples: Sequence[DurationExample], prompts: PromptSampler
+) -> dict[float, dict]:
+    """Length and per-phone figures when the prompt's words are known, per prompt length.
+
+    Two ways, each the same on both sides: phones from the alignment for the prompt's words and the utterance
+    (as the main table), and phones from the raw texts through the phonemizer (as the app). The prompt's spoken
+    time is measured on its audio (`spoken_seconds`), as for a user's clip.
+    """
+    spoken = {u.id: spoken_seconds(read_wav(u.wav_path)[0] / 32768.0, u.sample_rate) for u in utterances}
+    aligned = {e.id: (e.phones, spoken[e.id]) for e in examples}
+    texts = {}
+    for utterance in utterances:
+        try:
+            texts[utterance.id] = (phonemize(normalize_text(utterance.text).text), spoken[utterance.id])
+        except UserInputError:
+            texts[utterance.id] = ((), spoken[utterance.id])  # no words: tempo 1.0
+    voice_of = {u.id: f"{u.speaker.split('-')[0]} {u.voice}" for u in utterances}
+    figures: dict[float, dict] = {}
+    for seconds in PROMPT_LENGTHS:
+        tempos = prompt_tempos(t2s, examples, prompts, aligned, seconds)
+        predicted = predict_seconds(t2s.model, examples, [prompts.draw(e, seconds=seconds) for e in examples])
+        scaled = [p * tempos[e.id] for e, p in zip(examples, predicted)]
+        groups: dict[str, list[int]] = defaultdict(list)
+        for index, example in enumerate(examples):
+            groups["all reserved voices"].append(index)
+            groups[voice_of[example.id]].append(index)
+        text_errors = _text_length_errors(
+            t2s, utterances, prompts, seconds, prompt_tempos(t2s, examples, prompts, texts, seconds)
+        )
+        figures[seconds] = {
+            "tempo_range": (min(tempos.values()), max(tempos.values())),
+            "by_voice": {
+                voice: asdict(score([examples[i] for i in chosen], [scaled[i] for i in chosen]))
+                for voice, chosen in sorted(groups.items(), key=lambda item: (item[0] != "all reserved voices", item))
+            },
+            "from_text": {
+                "utterances": len(text_errors),
+                "within_10": float(np.mean(np.array(text_errors) <= 0.10)) if text_errors else float("nan"),
+            },
+        }
+    return figures
 
 
 def _turn_texts(utterances: Sequence[Utterance], count: int) -> list[str]:
@@ -212,7 +287,8 @@ def measure(corpus: str = DEFAULT_CORPUS, checkpoint: str = DEFAULT_CHECKPOINT) 
             voice: asdict(score([examples[i] for i in chosen], [predicted[i] for i in chosen]))
             for voice, chosen in [("all reserved voices", list(range(len(examples)))), *sorted(by_voice.items())]
         }
-    text_errors = _text_length_errors(t2s, [u for u in eval_utts if u.id in {e.id for e in examples}], prompts)
+    scored = [u for u in eval_utts if u.id in {e.id for e in examples}]
+    text_errors = _text_length_errors(t2s, scored, prompts)
     turns = _turn_texts(eval_utts, TIMING_TURNS)
     return {
         "corpus": corpus,
@@ -220,6 +296,7 @@ def measure(corpus: str = DEFAULT_CORPUS, checkpoint: str = DEFAULT_CHECKPOINT) 
         "all": {k: asdict(v) for k, v in scores(list(range(len(examples)))).items()},
         "by_voice": {v: {k: asdict(s) for k, s in scores(i).items()} for v, i in sorted(by_voice.items())},
         "by_prompt_seconds": by_length,
+        "with_prompt_words": with_prompt_words(t2s, scored, examples, prompts),
         "frame_mae_ms": {
             "model": _frame_mae_ms(examples, model_seconds),
             "baseline": _frame_mae_ms(examples, base_seconds),
@@ -286,6 +363,24 @@ def sections(figures: dict) -> list[Section]:
         ),
         caption="The same model with longer prompts (other utterances of the voice gathered until that much speech)",
     )
+    words = figures["with_prompt_words"]
+    first_words = next(iter(words.values()))
+    with_words = Table(
+        columns=("eval voices", *(f"{float(k):.0f} s prompt: within 10% / ms per phone" for k in words)),
+        rows=(
+            *(
+                (voice, *(f"{words[k]['by_voice'][voice]['total_within_10']:.1%} / "
+                          f"{words[k]['by_voice'][voice]['phone_mae_ms']:.1f}" for k in words))
+                for voice in first_words["by_voice"]
+            ),
+            ("from the raw texts (phonemizer on both sides), within 10%",
+             *(f"{words[k]['from_text']['within_10']:.1%} of {words[k]['from_text']['utterances']}" for k in words)),
+            ("tempo measured, lowest - highest",
+             *(f"{words[k]['tempo_range'][0]:.2f} - {words[k]['tempo_range'][1]:.2f}" for k in words)),
+        ),
+        caption="With the prompt's words: each speaker's tempo measured on what its prompt recordings say "
+        "(`TextToSemantic.tempo`; spoken time from the audio)",
+    )
     buckets = Table(
         columns=("position buckets per phone", "vocabulary", "explained variance of eval log-mel frames"),
         rows=tuple((k, k * len(PHONE_SET), r) for k, r in sorted(figures["position_bucket_r2"].items())),
@@ -300,7 +395,7 @@ def sections(figures: dict) -> list[Section]:
         f"{meta.get('train_seconds', 0) / 60:.0f} min of training on {meta.get('train_utterances', '?')} utterances "
         f"(`{meta.get('command', '?')}`)."
     )
-    return [Section(title="Text-to-semantic", text=text_block, items=(duration, by_length, extra, buckets))]
+    return [Section(title="Text-to-semantic", text=text_block, items=(duration, by_length, with_words, extra, buckets))]
 
 
 def run(out_dir: Path) -> list[Section]:

@@ -13,25 +13,41 @@ from pathlib import Path
 from engine.errors import UserInputError
 
 
-def parse_voice_args(values: Sequence[str]) -> dict[str, Path]:
-    """Turn `--voice S1=a.wav` arguments into {speaker: path}.
+def _speaker_pairs(values: Sequence[str], option: str, form: str, example: str, what: str) -> dict[str, str]:
+    """Turn `SPEAKER=VALUE` arguments of `option` into {speaker: value}.
+
+    Args:
+        values: the arguments as given.
+        option, form, example: the option's name, its form and how right ones look, for messages
+            ("--voice", "SPEAKER=FILE", "--voice S1=alice.wav").
+        what: what one speaker gets once, for messages ("one voice file per speaker").
 
     Raises:
-        UserInputError: an argument without `=`, or a speaker named twice.
+        UserInputError: an argument without `=` or a value, or a speaker named twice.
     """
-    voices: dict[str, Path] = {}
+    pairs: dict[str, str] = {}
     for value in values:
-        speaker, sep, path = value.partition("=")
-        speaker, path = speaker.strip(), path.strip()
-        if not sep or not speaker or not path:
-            raise UserInputError(
-                f"--voice {value!r} is not SPEAKER=FILE; write it like --voice S1=alice.wav "
-                "or --voice 'Alice=clips/alice.mp3'."
-            )
-        if speaker in voices:
-            raise UserInputError(f"--voice names {speaker} twice; give one voice file per speaker.")
-        voices[speaker] = _voice_path(path)
-    return voices
+        speaker, sep, given = value.partition("=")
+        speaker, given = speaker.strip(), given.strip()
+        if not sep or not speaker or not given:
+            raise UserInputError(f"{option} {value!r} is not {form}; write it like {example}.")
+        if speaker in pairs:
+            raise UserInputError(f"{option} names {speaker} twice; give {what}.")
+        pairs[speaker] = given
+    return pairs
+
+
+def parse_voice_args(values: Sequence[str]) -> dict[str, Path]:
+    """Turn `--voice S1=a.wav` arguments into {speaker: path} (a built-in voice's name gives its clip)."""
+    example = "--voice S1=alice.wav or --voice 'Alice=clips/alice.mp3'"
+    pairs = _speaker_pairs(values, "--voice", "SPEAKER=FILE", example, "one voice file per speaker")
+    return {speaker: _voice_path(path) for speaker, path in pairs.items()}
+
+
+def parse_voice_text_args(values: Sequence[str]) -> dict[str, str]:
+    """Turn `--voice-text 'S1=what the clip says'` arguments into {speaker: words}."""
+    example = "--voice-text 'S1=Hello, this is my voice.' with the words the clip says"
+    return _speaker_pairs(values, "--voice-text", "SPEAKER=WORDS", example, "one text per voice clip")
 
 
 def _voice_path(value: str) -> Path:
@@ -106,6 +122,7 @@ def generate(args: argparse.Namespace) -> str:
     from tqdm import tqdm
 
     transcript, _, voices = dialogue_input(args)
+    voice_texts = parse_voice_text_args(args.voice_text)
     # Shown at once: importing torch and loading the models takes seconds before the first stage reports.
     bar = tqdm(
         total=1000, desc="starting", bar_format="{l_bar}{bar}| {elapsed}", file=sys.stderr, mininterval=0
@@ -138,6 +155,7 @@ def generate(args: argparse.Namespace) -> str:
             seed=args.seed,
             rate=args.rate,
             voice_match=args.voice_match,
+            voice_texts=voice_texts,
             progress=show,
             keep_trace=False,
         )
@@ -157,6 +175,9 @@ def generate(args: argparse.Namespace) -> str:
         f"temperature {settings.temperature:g}, guidance {settings.guidance:g}, seed {settings.seed}, "
         f"voice matching {settings.voice_match:g}"
     )
+    if settings.tempos:
+        tempos = ", ".join(f"{name} x{tempo:.2f}" for name, tempo in settings.tempos)
+        lines.append(f"tempo measured on the voice clips' words: {tempos}")
     lines.append("time per stage: " + ", ".join(f"{s} {result.timings[s]:.2f} s" for s in stages))
     lines.append(
         f"total {result.timings['total']:.2f} s for {result.duration_s:.2f} s of audio: "
@@ -190,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="SPEAKER=FILE",
         help="voice clip (3-15 s) of a speaker, or the name of a built-in voice (e.g. us1-female)",
+    )
+    gen.add_argument(
+        "--voice-text",
+        action="append",
+        default=[],
+        metavar="SPEAKER=WORDS",
+        help="what a speaker's voice clip says (optional): turns then take as long as that speaker would; "
+        "built-in voices need none",
     )
     gen.add_argument("-o", "--output", type=Path, default=Path("dialogue.wav"), help="output .wav or .mp3")
     gen.add_argument("--method", default="group", help="group (default, fastest), soundstorm or spans")

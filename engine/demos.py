@@ -34,6 +34,27 @@ def demo_voices(directory: Path | None = None) -> dict[str, Path]:
     return {path.stem: path for path in sorted(directory.glob("*.wav"))}
 
 
+def demo_voice_words(directory: Path | None = None) -> dict[Path, str]:
+    """What each built-in voice clip says (from voices.json), so its speaker's tempo can be measured on it.
+
+    Args:
+        directory: where the clips and voices.json are; assets/voices/ of this repository by default.
+
+    Returns:
+        {resolved wav path: its words}; empty when there is no readable voices.json.
+    """
+    directory = VOICES_DIR if directory is None else directory
+    try:
+        entries = json.loads((directory / "voices.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return {
+        (directory / entry["file"]).resolve(): entry["text"]
+        for entry in entries.values()
+        if isinstance(entry, dict) and entry.get("file") and entry.get("text")
+    }
+
+
 def _load_demo(folder: Path, voices: dict[str, Path]) -> Demo:
     try:
         meta = json.loads((folder / "demo.json").read_text(encoding="utf-8"))

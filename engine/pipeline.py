@@ -30,6 +30,7 @@ from engine.codec.base import Codec, load_codec
 from engine.codec.group_codec import GroupRVQCodec
 from engine.codec.voice_match import DEFAULT_STRENGTH as DEFAULT_VOICE_MATCH
 from engine.codec.voice_match import VoiceProfile, match_voice, voice_profile
+from engine.demos import demo_voice_words
 from engine.errors import UserInputError
 from engine.semantic.t2s import DEFAULT_CHECKPOINT as DEFAULT_DURATION_CHECKPOINT
 from engine.semantic.t2s import SemanticPlan, TextToSemantic, check_rate
@@ -71,6 +72,7 @@ class SynthesisSettings:
         rates: (speaker, speed factor) pairs.
         prompt_seconds: the longest stretch of each voice clip given to the acoustic model.
         voice_match: strength of voice matching to the prompts (0 = off, or no WORLD codec).
+        tempos: (speaker, tempo) pairs for speakers whose clip's words were given (`TextToSemantic.tempo`).
     """
 
     method: str
@@ -81,6 +83,7 @@ class SynthesisSettings:
     rates: tuple[tuple[str, float], ...]
     prompt_seconds: float
     voice_match: float = 0.0
+    tempos: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -466,6 +469,7 @@ class DialogueSynthesizer:
         progress: Progress | None = None,
         keep_trace: bool = True,
         voice_match: float | None = None,
+        voice_texts: Mapping[str, str] | None = None,
     ) -> DialogueResult:
         """Generate a dialogue: every turn in the voice of its speaker, all turns in one acoustic batch.
 
@@ -484,6 +488,9 @@ class DialogueSynthesizer:
             keep_trace: record every decoding iteration (the app's fill-in view needs it).
             voice_match: strength (0-1) of matching each turn to its prompt's voice after the acoustic
                 model; None: the synthesizer's default.
+            voice_texts: speaker -> what their voice clip says (optional, keys like `voices`): the speaker's
+                tempo is then measured on those words (`TextToSemantic.tempo`), so turns last as long as the
+                speaker would take. The built-in voices' words are known and need not be given.
 
         Returns:
             The dialogue's audio, its turns, the decode trace, per-stage timings and the settings used.
@@ -533,10 +540,21 @@ class DialogueSynthesizer:
 
         clock = time.perf_counter()
         report("text to semantic", _BAR["t2s"][0])
+        words = {str(key).strip().casefold(): text for key, text in (voice_texts or {}).items() if text}
+        built_in = demo_voice_words()
+        for name in names:  # the built-in voices' words are known
+            source = by_key[name.casefold()]
+            if name.casefold() not in words and isinstance(source, (str, Path)):
+                words[name.casefold()] = built_in.get(Path(source).resolve(), "")
+        tempos = {
+            name: self.t2s.tempo(prompts[name].prompt, words.get(name.casefold()) or "", f"{name}'s voice clip")
+            for name in names
+        }
         plans = self.t2s.plan_batch(
             [turn.text for turn in turns],
             [prompts[t.speaker].prompt for t in turns],
             [rates[t.speaker] for t in turns],
+            [tempos[t.speaker] for t in turns],
         )
         _check_lengths(turns, plans)
         timings["t2s"] = time.perf_counter() - clock
@@ -592,6 +610,7 @@ class DialogueSynthesizer:
             rates=tuple(rates.items()),
             prompt_seconds=self.prompt_seconds,
             voice_match=match if isinstance(self.codec, GroupRVQCodec) else 0.0,
+            tempos=tuple((name, tempo) for name, tempo in tempos.items() if words.get(name.casefold())),
         )
         return DialogueResult(
             dialogue.audio, sample_rate, turn_audio, result.trace, result.tokens, timings, settings, notes

@@ -26,6 +26,14 @@ def _figures() -> dict:
         }
         for seconds, predicted in ((5.0, slow), (10.0, exact))
     }
+    words = {
+        seconds: {
+            "tempo_range": (0.9, 1.1),
+            "by_voice": {"all reserved voices": lengths[seconds]["all reserved voices"]},
+            "from_text": {"utterances": 2, "within_10": within},
+        }
+        for seconds, within in ((5.0, 0.5), (10.0, 1.0))
+    }
     rate = {"r_utterance": 0.8, "r_speaker": 0.9, "speakers": 5, "utterances": 10}
     return json.loads(json.dumps({  # as read back from t2s.json: prompt lengths become string keys
         "corpus": "/corpus",
@@ -33,6 +41,7 @@ def _figures() -> dict:
         "all": pair,
         "by_voice": {"mbrola v1": pair},
         "by_prompt_seconds": lengths,
+        "with_prompt_words": words,
         "frame_mae_ms": {"model": 1.0, "baseline": 2.0},
         "from_text": {"utterances": 2, "within_10": 1.0, "mean_abs_rel_error": 0.0},
         "rate_estimator": {"eval": rate, "train": rate},
@@ -54,3 +63,12 @@ def test_prompt_length_table_has_every_voice_and_length():
     # 1.5x too long everywhere at 5 s (0% within 10%), exact at 10 s (100%, 0 ms error).
     everyone = rows["all reserved voices"]
     assert everyone[0].startswith("0.0%") and everyone[1] == "100.0% / 0.0"
+
+
+def test_prompt_words_table_gives_lengths_text_path_and_tempos():
+    section = bench_t2s.sections(_figures())[0]
+    table = next(t for t in section.items if isinstance(t, Table) and "prompt's words" in t.caption)
+    rows = {row[0]: row[1:] for row in table.rows}
+    assert rows["all reserved voices"] == ("0.0% / 62.5", "100.0% / 0.0")  # 1.5 x too long, then exact
+    assert rows["from the raw texts (phonemizer on both sides), within 10%"] == ("50.0% of 2", "100.0% of 2")
+    assert rows["tempo measured, lowest - highest"] == ("0.90 - 1.10", "0.90 - 1.10")

@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from engine.data.demo_voices import VOICES, make_voice
-from engine.demos import VOICES_DIR, Demo, demo_voices, list_demos
+from engine.demos import VOICES_DIR, Demo, demo_voice_words, demo_voices, list_demos
 from engine.text.transcript import check_voices, parse_transcript, speakers
 
 
@@ -91,3 +91,10 @@ def test_shipped_demos_parse_and_have_a_voice_per_speaker():
         assert set(demo.voices.values()) <= built_in
         assert check_voices(turns, demo.voices) == []
         assert demo.title and demo.title != demo.name
+
+
+def test_every_built_in_voice_has_its_words(tmp_path):
+    words = demo_voice_words()
+    assert set(words) == set(demo_voices().values())
+    assert all(len(text.split()) >= 5 for text in words.values())
+    assert demo_voice_words(tmp_path) == {}  # no voices.json: no words, no error

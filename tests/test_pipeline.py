@@ -247,6 +247,29 @@ def test_per_speaker_rate_changes_that_speakers_length(synth, voices, result):
     assert out.turns[1].n_frames > 1.4 * result.turns[1].n_frames
 
 
+S1_WORDS = "This is the first speaker, talking for a few seconds."  # what the S1 fixture clip says
+
+
+def test_clip_words_set_that_speakers_tempo(synth, voices, result):
+    out = synth.synthesize(DIALOGUE, voices, voice_texts={"s1": S1_WORDS, "S2": ""})
+    ((speaker, tempo),) = out.settings.tempos
+    assert speaker == "S1" and 2 / 3 <= tempo <= 1.5 and abs(tempo - 1.0) > 0.02
+    for new, old in zip(out.turns, result.turns):
+        factor = tempo if new.speaker == "S1" else 1.0
+        assert new.n_frames == pytest.approx(factor * old.n_frames, abs=2)
+    with pytest.raises(UserInputError, match=r"S1's voice clip would take about .*give the words the clip says"):
+        synth.synthesize(DIALOGUE, voices, voice_texts={"S1": "Hi."})
+
+
+def test_built_in_voices_bring_their_words(synth, voices):
+    from engine.demos import demo_voice_words, demo_voices
+
+    clip = demo_voices()["us1-female"]
+    out = synth.synthesize(DIALOGUE, {"S1": clip, "S2": voices["S2"]})
+    assert [name for name, _ in out.settings.tempos] == ["S1"]
+    assert out.settings.tempos[0][1] == synth.t2s.tempo(synth.encode_prompt(clip).prompt, demo_voice_words()[clip])
+
+
 def test_missing_acoustic_checkpoint_says_how_to_train_it(codec, voices, tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "DEFAULT_ACOUSTIC_CHECKPOINT", tmp_path / "acoustic.pt")
     with pytest.raises(
@@ -305,6 +328,13 @@ def test_generate_writes_a_playable_wav(tmp_path, voices, checkpoint, capsys):
     assert bar[-1].startswith("done: 100%")
 
 
+def test_generate_reports_the_tempo_from_a_clips_words(tmp_path, voices, checkpoint, capsys):
+    out = tmp_path / "out.wav"
+    extra = ("--iterations", "1", "--voice-text", f"S1={S1_WORDS}")
+    assert main(_args(tmp_path, voices, checkpoint, out, *extra)) == 0
+    assert re.search(r"tempo measured on the voice clips' words: S1 x\d\.\d\d\n", capsys.readouterr().out)
+
+
 def test_generate_writes_mp3(tmp_path, voices, checkpoint, capsys):
     from pydub import AudioSegment
 
@@ -332,6 +362,8 @@ def test_generate_errors_are_readable(tmp_path, voices, checkpoint, capsys):
     assert "--voice S2=" in error_shown()
     assert main(_args(tmp_path, voices, tmp_path / "missing.pt", tmp_path / "o.wav")) == 2
     assert "missing.pt is missing" in error_shown()
+    assert main(_args(tmp_path, voices, checkpoint, tmp_path / "o.wav", "--voice-text", "S1")) == 2
+    assert "--voice-text 'S1' is not SPEAKER=WORDS" in error_shown()
     assert not (tmp_path / "o.wav").exists()
 
 

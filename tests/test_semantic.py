@@ -242,3 +242,58 @@ def test_calibration_makes_median_length_right():
         shifted = model(ids, torch.tensor([4.0]))
         model.log_bias.zero_()
         assert torch.allclose(shifted - model(ids, torch.tensor([4.0])), torch.tensor(shift))
+
+
+def test_spoken_seconds_leaves_out_the_ends_and_keeps_pauses():
+    from engine.semantic.tempo import spoken_seconds
+
+    rate = 16000
+    rng = np.random.default_rng(0)
+    parts = [
+        np.zeros(8000),  # 0.5 s silence, dropped
+        0.3 * np.sin(2 * np.pi * 220 * np.arange(16000) / rate),  # 1.0 s voiced
+        np.zeros(4800),  # 0.3 s pause, kept
+        0.05 * rng.standard_normal(11200),  # 0.7 s of a quiet fricative, 16 dB below the tone, kept
+        1e-4 * rng.standard_normal(8000),  # 0.5 s of room noise, over 60 dB down, dropped
+    ]
+    # to within the 20 ms analysis window at each end
+    assert spoken_seconds(np.concatenate(parts), rate) == pytest.approx(2.0, abs=0.04)
+
+
+def test_tempo_factor_is_spoken_over_predicted_time_and_refuses_other_words():
+    from engine.semantic.tempo import tempo_factor
+
+    torch.manual_seed(0)
+    model = DurationModel(DurationConfig()).eval()
+    phones = [phonemize("Hello there, how are you?"), phonemize("Fine, thanks.")]
+    with torch.no_grad():
+        predicted = [  # without the pause after the last phone: clips are trimmed of it
+            float(torch.exp(model(torch.tensor([[PHONE_ID[p] for p in ph]]), torch.tensor([4.0])))[0, :-1].sum())
+            for ph in phones
+        ]
+    assert all(ph[-1] == LONG_PAUSE for ph in phones)
+    clips = [(phones[0], 1.25 * predicted[0]), (phones[1], 1.15 * predicted[1])]
+    expected = (1.25 * predicted[0] + 1.15 * predicted[1]) / sum(predicted)
+    assert tempo_factor(model, clips, 4.0, None) == pytest.approx(expected, rel=1e-5)
+    assert tempo_factor(model, [((), 3.0)], 4.0, None) == 1.0  # no words: no correction
+    with pytest.raises(UserInputError, match="S1's clip would take about .* give the words the clip says"):
+        tempo_factor(model, [(phones[1], 3 * predicted[1])], 4.0, None, "S1's clip")
+
+
+def test_the_clips_words_set_the_speakers_tempo(t2s, tmp_path):
+    from engine.audio import load_voice_prompt
+
+    prompt = load_voice_prompt(espeak_to_wav(SENTENCE, tmp_path / "prompt.wav"))
+    text = "Could you send me the report before the meeting tomorrow morning?"
+    tempo = t2s.tempo(prompt, SENTENCE)
+    assert 2 / 3 <= tempo <= 1.5 and tempo != 1.0
+    plain, timed = t2s.plan(text, prompt), t2s.plan(text, prompt, prompt_words=SENTENCE)
+    assert (plain.tempo, timed.tempo) == (1.0, tempo)
+    assert len(timed.tokens) == pytest.approx(tempo * len(plain.tokens), abs=2)
+    assert t2s.tempo(prompt, "  ") == 1.0
+    with pytest.raises(UserInputError, match="give the words the clip says"):
+        t2s.tempo(prompt, "Hi.")
+    with pytest.raises(UserInputError, match="The text given for the voice clip: .*Cyrillic"):
+        t2s.tempo(prompt, "Привет")
+    with pytest.raises(ValueError, match="VoicePrompt"):
+        t2s.plan(text, 4.5, prompt_words=SENTENCE)

@@ -84,18 +84,16 @@ class PromptSampler:
         """Whether the speaker has another utterance to measure."""
         return any(i != example.id for i in self._by_speaker.get(example.speaker, ()))
 
-    def draw(
+    def others(
         self, example: DurationExample, rng: random.Random | None = None, seconds: float = PROMPT_SECONDS
-    ) -> PromptFeatures:
-        """Features of other utterances of the speaker, gathered until `seconds` of speech.
+    ) -> list[str]:
+        """Ids of other utterances of the speaker, gathered until `seconds` of speech: the recordings of the
+        prompt `draw` makes.
 
         Args:
             example: the utterance whose durations are predicted (never part of its own prompt).
             rng: random order of the other utterances (training); None takes them in a fixed order (evaluation).
             seconds: speech to gather (a voice clip is 3-15 s).
-
-        Returns:
-            The prompt's features.
         """
         others = [i for i in self._by_speaker[example.speaker] if i != example.id]
         if rng is not None:
@@ -103,13 +101,19 @@ class PromptSampler:
         else:  # deterministic, and different from one utterance to the next
             start = sum(map(ord, example.id)) % len(others)
             others = others[start:] + others[:start]
-        parts, gathered = [], 0.0
+        chosen, gathered = [], 0.0
         for other in others:
-            parts.append(self._features[other])
+            chosen.append(other)
             gathered += self._features[other].rate.speech_seconds
             if gathered >= seconds:
                 break
-        return PromptFeatures.combine(parts)
+        return chosen
+
+    def draw(
+        self, example: DurationExample, rng: random.Random | None = None, seconds: float = PROMPT_SECONDS
+    ) -> PromptFeatures:
+        """Features of the prompt of `others(example, rng, seconds)`, heard as one."""
+        return PromptFeatures.combine([self._features[i] for i in self.others(example, rng, seconds)])
 
 
 def collate(
