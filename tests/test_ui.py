@@ -9,19 +9,21 @@ import numpy as np
 import pytest
 
 from engine.codec import load_codec
-from engine.demos import demo_voices, list_demos
+from engine.demos import demo_voice_words, demo_voices, list_demos
+from engine.errors import UserInputError
 from engine.pipeline import DialogueSynthesizer
 from engine.ui import blocks, handlers
 from engine.ui.plots import TraceView
 from tests.conftest import espeak_to_wav
 from tests.test_pipeline import tiny_model
 
+VOICE_WORDS = "A short voice for the app test, a few seconds long."
 FOUR_TURNS = "[S1] Hello there.\n[S2] Hi, how are you?\n[S1] Fine, thanks.\n[S2] Good to hear."
 # The generation settings, in the order the /generate endpoint takes them (page ids use hyphens).
 SETTINGS = ["method", "iterations", "temperature", "guidance", "seed", "voice_match"]
 PAGE_IDS = [
     "transcript",
-    *[f"{kind}-{s}" for kind in ("voice", "demo-voice", "rate") for s in handlers.SPEAKERS],
+    *[f"{kind}-{s}" for kind in ("voice", "demo-voice", "voice-text", "rate") for s in handlers.SPEAKERS],
     *[name.replace("_", "-") for name in SETTINGS],
     "check-btn",
     "generate-btn",
@@ -44,7 +46,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 @pytest.fixture(scope="module")
 def voice(tmp_path_factory):
     path = tmp_path_factory.mktemp("v") / "v.wav"
-    return str(espeak_to_wav("A short voice for the app test, a few seconds long.", path))
+    return str(espeak_to_wav(VOICE_WORDS, path))
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +66,13 @@ def tiny_synthesizer(monkeypatch, module_synthesizer, tmp_path):
     return module_synthesizer
 
 
-def speaker_values(uploads=(), demos=(), rates=()):
-    """The page's 12 per-speaker inputs: 4 clips, 4 built-in voice names, 4 rates."""
+def speaker_values(uploads=(), demos=(), texts=(), rates=()):
+    """The page's 16 per-speaker inputs: 4 clips, 4 built-in voice names, 4 texts of the clips, 4 rates."""
 
     def four(values, default):
         return [*values, *[default] * (4 - len(values))]
 
-    return [*four(uploads, None), *four(demos, None), *four(rates, 1.0)]
+    return [*four(uploads, None), *four(demos, None), *four(texts, ""), *four(rates, 1.0)]
 
 
 class Progress:
@@ -272,9 +274,79 @@ def test_compare_renders_every_iteration_count(tiny_synthesizer, voice):
 def test_demos_load_into_the_page():
     demo = list_demos()[0]
     transcript, *rest = handlers.load_demo(demo.name)
-    clips, names = rest[:4], rest[4:]
+    clips, names, texts = rest[:4], rest[4:8], rest[8:]
     assert transcript == demo.transcript
     assert clips[0] == str(demo.voices["S1"]) and names[0] in demo_voices()
-    assert handlers.pick_demo_voice(names[0]) == str(demo_voices()[names[0]])
+    words = demo_voice_words()[demo.voices["S1"].resolve()]
+    assert texts[0] == words and len(words.split()) > 5  # the clip's words, from voices.json
+    assert [bool(t) for t in texts] == [clip is not None for clip in clips]
+    assert handlers.pick_demo_voice(names[0]) == (str(demo_voices()[names[0]]), words)
+    assert handlers.pick_demo_voice(None)[0] is None
     with pytest.raises(gr.Error, match="no demo called"):
         handlers.load_demo("nope")
+
+
+def test_clip_words_reach_the_pipeline_by_speaker_name_and_the_report_shows_the_tempo(
+    tiny_synthesizer, voice, monkeypatch
+):
+    calls, results = [], []
+    synthesize = tiny_synthesizer.synthesize
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        results.append(synthesize(*args, **kwargs))
+        return results[-1]
+
+    monkeypatch.setattr(tiny_synthesizer, "synthesize", spy)
+    # Bob is named second, so he takes slot S2 and the words typed under S2.
+    (_, report, *_), _ = generate(
+        "Alice: Hello there.\nBob: Hi, how are you?", [voice, voice], texts=["", VOICE_WORDS]
+    )
+    assert calls[0]["voice_texts"] == {"Bob": VOICE_WORDS}
+    ((name, tempo),) = results[0].settings.tempos
+    assert name == "Bob" and 2 / 3 <= tempo <= 3 / 2
+    assert f"tempo from the clip's words: Bob x{tempo:.2f}" in report
+
+
+def test_words_that_cannot_be_the_clip_are_a_page_error(tiny_synthesizer, voice):
+    with pytest.raises(gr.Error, match="The text given for S1's voice clip would take about") as err:
+        generate(FOUR_TURNS, [voice, voice], texts=["Hi."])
+    assert "leave its text empty" in err.value.message and "Traceback" not in err.value.message
+
+
+def test_typed_words_win_over_a_built_in_voice_and_reach_compare(tiny_synthesizer, voice, monkeypatch):
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        raise UserInputError("stopped by the test")
+
+    monkeypatch.setattr(tiny_synthesizer, "synthesize", spy)
+    built_in = next(iter(demo_voices()))
+    with pytest.raises(gr.Error, match="stopped by the test"):
+        handlers.compare_iterations(
+            FOUR_TURNS,
+            "group",
+            1.0,
+            1.0,
+            0,
+            0.5,
+            *speaker_values([voice], demos=[None, built_in], texts=["  ", " My own words. "]),
+            progress=Progress(),
+        )
+    assert calls[0]["voice_texts"] == {"S2": "My own words."}  # blank S1 left out, S2's typed words kept
+
+
+def test_resolve_voice_texts_maps_slots_like_the_clips():
+    texts = handlers.resolve_voice_texts(
+        "[S2] Hi.\nAlice: Hello.\nBob: Hey.", ["alice words", "s2 words", "", None]
+    )
+    assert texts == {"S2": "s2 words", "Alice": "alice words"}  # Bob takes S3, whose box is empty
+    assert handlers.resolve_voice_texts("<S1> hi", ["words", None, None, None]) == {"S1": "words"}
+
+
+def test_check_reports_the_clip_words_and_refuses_unreadable_ones(voice):
+    report = handlers.check_dialogue(blocks.EXAMPLE, *speaker_values([voice, voice], texts=[VOICE_WORDS]))
+    assert f"words of S1's clip: {VOICE_WORDS!r}" in report and "words of S2" not in report
+    with pytest.raises(gr.Error, match="The text given for S1's voice clip: .*Cyrillic"):
+        handlers.check_dialogue(blocks.EXAMPLE, *speaker_values([voice, voice], texts=["привет"]))

@@ -55,7 +55,7 @@ def build_app() -> gr.Blocks:
             max_lines=16,
             elem_id="transcript",
         )
-        voices, demo_voice_inputs, rates = [], [], []
+        voices, demo_voice_inputs, voice_texts, rates = [], [], [], []
         with gr.Row():
             for speaker in SPEAKERS:
                 with gr.Column(min_width=220):
@@ -73,6 +73,16 @@ def build_app() -> gr.Blocks:
                             value=None,
                             label=f"or a built-in voice for {speaker}",
                             elem_id=f"demo-voice-{speaker}",
+                        )
+                    )
+                    voice_texts.append(
+                        gr.Textbox(
+                            label=f"What {speaker}'s clip says (optional)",
+                            placeholder="The words spoken in the clip",
+                            info=f"Makes {speaker}'s timing match the clip. Built-in voices fill it in.",
+                            lines=2,
+                            max_lines=4,
+                            elem_id=f"voice-text-{speaker}",
                         )
                     )
                     rates.append(
@@ -178,7 +188,7 @@ def build_app() -> gr.Blocks:
                 ]
             compare_table = gr.Markdown(label="Times", elem_id="compare-table")
 
-        speaker_inputs = [*voices, *demo_voice_inputs, *rates]
+        speaker_inputs = [*voices, *demo_voice_inputs, *voice_texts, *rates]
         check.click(handlers.check_dialogue, [transcript, *speaker_inputs], report, api_name="check")
         generate.click(
             handlers.generate_dialogue,
@@ -208,11 +218,11 @@ def build_app() -> gr.Blocks:
         demo_select.change(
             handlers.load_demo,
             demo_select,
-            [transcript, *voices, *demo_voice_inputs],
+            [transcript, *voices, *demo_voice_inputs, *voice_texts],
             api_visibility="private",
         )
-        for voice, choice in zip(voices, demo_voice_inputs, strict=True):
-            choice.input(handlers.pick_demo_voice, choice, voice, api_visibility="private")
-            # A cleared clip must not fall back to a built-in voice picked earlier.
-            voice.clear(lambda: None, None, choice, api_visibility="private", queue=False)
+        for voice, choice, text in zip(voices, demo_voice_inputs, voice_texts, strict=True):
+            choice.input(handlers.pick_demo_voice, choice, [voice, text], api_visibility="private")
+            # A cleared clip must not fall back to a built-in voice picked earlier, nor keep its words.
+            voice.clear(lambda: (None, ""), None, [choice, text], api_visibility="private", queue=False)
     return app

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 import numpy as np
 
-from engine.demos import demo_voices, list_demos
+from engine.demos import demo_voice_words, demo_voices, list_demos
 from engine.errors import UserInputError
 from engine.input_report import describe_input
 from engine.ui.plots import TraceView, confidence_figure, figure_to_image, fill_in_figure, spectrogram_figure
@@ -88,25 +88,27 @@ def page_errors(action: str) -> Iterator[None]:
 # Inputs per speaker ---------------------------------------------------------------------------------------
 
 
-def split_speaker_values(values: Sequence[Any]) -> tuple[list, list, list]:
-    """The page's per-speaker inputs, in component order: 4 uploads, 4 demo voices, 4 rates."""
+def split_speaker_values(values: Sequence[Any]) -> tuple[list, list, list, list]:
+    """The page's per-speaker inputs, in component order: 4 uploads, 4 demo voices, 4 clip words, 4 rates."""
     n = len(SPEAKERS)
-    if len(values) != 3 * n:
+    if len(values) != 4 * n:
         raise ValueError(
-            f"expected {3 * n} per-speaker values (uploads, demo voices, rates), got {len(values)}"
+            f"expected {4 * n} per-speaker values (uploads, demo voices, clip words, rates), got {len(values)}"
         )
-    return list(values[:n]), list(values[n : 2 * n]), list(values[2 * n :])
+    return [list(values[k * n : (k + 1) * n]) for k in range(4)]
 
 
 SPEAKER_PARAMETERS = [
     *[(f"voice_{s.lower()}", None) for s in SPEAKERS],
     *[(f"demo_voice_{s.lower()}", None) for s in SPEAKERS],
+    *[(f"voice_text_{s.lower()}", "") for s in SPEAKERS],
     *[(f"rate_{s.lower()}", 1.0) for s in SPEAKERS],
 ]
 
 
 def named_speaker_inputs(fn: Callable) -> Callable:
-    """Give a handler's `*speaker_values` their names (voice_s1.., demo_voice_s1.., rate_s1..) in its signature.
+    """Give a handler's `*speaker_values` their names (voice_s1.., demo_voice_s1.., voice_text_s1..,
+    rate_s1..) in its signature.
 
     Gradio builds its API from the signature, so clients see the names and may pass them by keyword
     (`client.predict(transcript=..., voice_s1=handle_file("a.wav"), api_name="/generate")`); the handler
@@ -211,18 +213,60 @@ def resolve_voices(
     return voices, {name: slot_rates[slot] for name, slot in slots.items()}
 
 
+def resolve_voice_texts(transcript: str, texts: Sequence[str | None]) -> dict[str, str]:
+    """What each speaker's voice clip says, from the page's slots (mapped to speakers as `resolve_voices`
+    maps the clips).
+
+    Args:
+        transcript: the dialogue text.
+        texts: per slot, the words typed for its clip; blank ones are left out (a built-in voice's words are
+            known to the pipeline; typed words win over them).
+
+    Returns:
+        speaker -> the clip's words; by slot when the transcript is unreadable (synthesis then reports what
+        is wrong with the text).
+    """
+    from engine.text.transcript import parse_transcript, speakers
+
+    by_slot = {
+        slot: text.strip() for slot, text in zip(SPEAKERS, texts, strict=True) if text and text.strip()
+    }
+    try:
+        slots = _slots(speakers(parse_transcript(transcript)))
+    except UserInputError:
+        return by_slot
+    return {name: by_slot[slot] for name, slot in slots.items() if slot in by_slot}
+
+
 # Handlers ---------------------------------------------------------------------------------------------------
 
 
 @named_speaker_inputs
 def check_dialogue(transcript: str, *speaker_values: Any) -> str:
     """Gradio handler: report the parsed dialogue (turns, phones, voices), or show what is wrong."""
-    uploads, choices, rates = split_speaker_values(speaker_values)
+    uploads, choices, words, rates = split_speaker_values(speaker_values)
     with page_errors("Checking the dialogue"):
         # With no voice given yet, check the text alone.
         require = any(uploads) or any(choices)
         voices, _ = resolve_voices(transcript or "", uploads, choices, rates, require_all=require)
-        return "```\n" + describe_input(transcript or "", voices, source="dialogue") + "\n```"
+        report = describe_input(transcript or "", voices, source="dialogue")
+        for name, text in resolve_voice_texts(transcript or "", words).items():
+            if name in voices:
+                report += "\n" + _describe_clip_words(name, text)
+        return "```\n" + report + "\n```"
+
+
+def _describe_clip_words(speaker: str, words: str) -> str:
+    """The Check report's line on the words given for a speaker's clip; refuses words that cannot be read
+    (whether they fit the clip's length is measured when generating, with the duration model)."""
+    from engine.text.normalize import normalize_text
+    from engine.text.phonemize import phonemize
+
+    try:
+        phones = phonemize(normalize_text(words).text)
+    except UserInputError as error:
+        raise UserInputError(f"The text given for {speaker}'s voice clip: {error}") from None
+    return f"  words of {speaker}'s clip: {words!r} ({len(phones)} phones; {speaker}'s tempo is measured on them)"
 
 
 def _report(result: DialogueResult) -> str:
@@ -235,6 +279,10 @@ def _report(result: DialogueResult) -> str:
     timings = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items())
     notes = "".join(f"\n- {note}" for note in result.notes)
     rates = ", ".join(f"{name} x{rate:g}" for name, rate in s.rates)
+    if s.tempos:
+        rates += "; tempo from the clip's words: " + ", ".join(
+            f"{name} x{tempo:.2f}" for name, tempo in s.tempos
+        )
     return (
         f"**{len(result.turns)} turns, {result.duration_s:.1f} s of audio in {result.timings['total']:.1f} s "
         f"(real-time factor {result.real_time_factor:.2f}).**  \n"
@@ -291,11 +339,12 @@ def _synthesize(
     **kw: Any,
 ) -> DialogueResult:
     """One synthesis from the page's fields (voices resolved from the slots)."""
-    uploads, choices, rates = split_speaker_values(speaker_values)
+    uploads, choices, words, rates = split_speaker_values(speaker_values)
     voices, speaker_rates = resolve_voices(transcript or "", uploads, choices, rates)
     return synthesizer().synthesize(
         transcript or "",
         voices,
+        voice_texts=resolve_voice_texts(transcript or "", words),
         method=method,
         iterations=_whole(iterations, "Iterations"),
         temperature=float(temperature),
@@ -331,7 +380,8 @@ def generate_dialogue(
 
     Args:
         transcript, method, iterations, temperature, guidance, seed, voice_match: the page's fields.
-        speaker_values: 4 voice clips (paths or None), 4 built-in voice names (or None), 4 speaking rates.
+        speaker_values: 4 voice clips (paths or None), 4 built-in voice names (or None), 4 texts of what the
+            clips say (blank: unknown), 4 speaking rates.
         progress: the page's progress bar (stage and iteration).
 
     Yields:
@@ -394,6 +444,11 @@ def compare_iterations(
 ) -> tuple:
     """Gradio handler: the same dialogue, method and seed at 1, 2, 4, 8 and 16 iterations.
 
+    Args:
+        transcript, method, temperature, guidance, seed, voice_match: the page's fields.
+        speaker_values: per slot, as `generate_dialogue` takes them.
+        progress: the page's progress bar (run, stage and iteration).
+
     Returns:
         One gr.Audio update per iteration count (labeled with the count and the generation time), then a
         markdown table of the times.
@@ -432,29 +487,34 @@ def compare_iterations(
 
 
 def load_demo(name: str | None) -> tuple:
-    """Gradio handler: a ready dialogue's transcript, its voices in the slots and the demo voice names."""
+    """Gradio handler: a ready dialogue's transcript, then per slot its voice clips, the demo voice names and
+    what the clips say (words typed for earlier clips would not fit these)."""
     with page_errors("Loading the demo"):
         demos = {demo.name: demo for demo in list_demos()}
         if not name:
-            return (gr.skip(),) * (1 + 2 * len(SPEAKERS))
+            return (gr.skip(),) * (1 + 3 * len(SPEAKERS))
         if name not in demos:
             raise UserInputError(f"There is no demo called {name!r}; choose one of {', '.join(demos)}.")
         demo = demos[name]
         names = {path.resolve(): voice for voice, path in demo_voices().items()}
+        words = demo_voice_words()
         clips = [demo.voices.get(slot) for slot in SPEAKERS]
         return (
             demo.transcript,
             *[str(clip) if clip else None for clip in clips],
             *[names.get(clip.resolve()) if clip else None for clip in clips],
+            *[words.get(clip.resolve(), "") if clip else "" for clip in clips],
         )
 
 
-def pick_demo_voice(name: str | None) -> str | None:
-    """Gradio handler: the clip of a built-in voice, shown in the speaker's audio input."""
+def pick_demo_voice(name: str | None) -> tuple:
+    """Gradio handler: the clip of a built-in voice, shown in the speaker's audio input, and what it says, shown
+    in the speaker's words box (words typed for an earlier clip would not fit it); no voice: no clip, the box
+    as it is."""
     with page_errors("Choosing the voice"):
         if not name:
-            return None
+            return None, gr.skip()
         voices = demo_voices()
         if name not in voices:
             raise UserInputError(f"{name!r} is not a built-in voice; choose one of {', '.join(voices)}.")
-        return str(voices[name])
+        return str(voices[name]), demo_voice_words().get(voices[name].resolve(), "")
