@@ -110,7 +110,8 @@ def _text_length_errors(
             continue
         tempo = 1.0 if tempos is None else tempos[example.id]
         try:
-            plan = t2s.plan_batch([utterance.text], [prompts.draw(example, seconds=seconds)], tempos=[tempo])[0]
+            prompt = prompts.draw(example, seconds=seconds)
+            plan = t2s.plan_batch([utterance.text], [prompt], tempos=[tempo])[0]
         except UserInputError:
             continue
         reference = sum(example.seconds)
@@ -139,13 +140,16 @@ def prompt_tempos(
 
 
 def with_prompt_words(
-    t2s: TextToSemantic, utterances: Sequence[Utterance], examples: Sequence[DurationExample], prompts: PromptSampler
+    t2s: TextToSemantic,
+    utterances: Sequence[Utterance],
+    examples: Sequence[DurationExample],
+    prompts: PromptSampler,
 ) -> dict[float, dict]:
     """Length and per-phone figures when the prompt's words are known, per prompt length.
 
-    Two ways, each the same on both sides: phones from the alignment for the prompt's words and the utterance
-    (as the main table), and phones from the raw texts through the phonemizer (as the app). The prompt's spoken
-    time is measured on its audio (`spoken_seconds`), as for a user's clip.
+    Two ways, each the same on both sides: phones from the alignment for the prompt's words and the
+    utterance (as the main table), and phones from the raw texts through the phonemizer (as the app). The
+    prompt's spoken time is measured on its audio (`spoken_seconds`), as for a user's clip.
     """
     spoken = {u.id: spoken_seconds(read_wav(u.wav_path)[0] / 32768.0, u.sample_rate) for u in utterances}
     aligned = {e.id: (e.phones, spoken[e.id]) for e in examples}
@@ -172,7 +176,7 @@ def with_prompt_words(
             "tempo_range": (min(tempos.values()), max(tempos.values())),
             "by_voice": {
                 voice: asdict(score([examples[i] for i in chosen], [scaled[i] for i in chosen]))
-                for voice, chosen in sorted(groups.items(), key=lambda item: (item[0] != "all reserved voices", item))
+                for voice, chosen in sorted(groups.items(), key=lambda g: (g[0] != "all reserved voices", g))
             },
             "from_text": {
                 "utterances": len(text_errors),
@@ -374,7 +378,8 @@ def sections(figures: dict) -> list[Section]:
                 for voice in first_words["by_voice"]
             ),
             ("from the raw texts (phonemizer on both sides), within 10%",
-             *(f"{words[k]['from_text']['within_10']:.1%} of {words[k]['from_text']['utterances']}" for k in words)),
+             *(f"{words[k]['from_text']['within_10']:.1%} of {words[k]['from_text']['utterances']}"
+               for k in words)),
             ("tempo measured, lowest - highest",
              *(f"{words[k]['tempo_range'][0]:.2f} - {words[k]['tempo_range'][1]:.2f}" for k in words)),
         ),
@@ -395,7 +400,8 @@ def sections(figures: dict) -> list[Section]:
         f"{meta.get('train_seconds', 0) / 60:.0f} min of training on {meta.get('train_utterances', '?')} utterances "
         f"(`{meta.get('command', '?')}`)."
     )
-    return [Section(title="Text-to-semantic", text=text_block, items=(duration, by_length, with_words, extra, buckets))]
+    tables = (duration, by_length, with_words, extra, buckets)
+    return [Section(title="Text-to-semantic", text=text_block, items=tables)]
 
 
 def run(out_dir: Path) -> list[Section]:

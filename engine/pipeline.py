@@ -547,7 +547,9 @@ class DialogueSynthesizer:
             if name.casefold() not in words and isinstance(source, (str, Path)):
                 words[name.casefold()] = built_in.get(Path(source).resolve(), "")
         tempos = {
-            name: self.t2s.tempo(prompts[name].prompt, words.get(name.casefold()) or "", f"{name}'s voice clip")
+            name: self.t2s.tempo(
+                prompts[name].prompt, words.get(name.casefold()) or "", f"{name}'s voice clip"
+            )
             for name in names
         }
         plans = self.t2s.plan_batch(

@@ -257,7 +257,9 @@ def test_clip_words_set_that_speakers_tempo(synth, voices, result):
     for new, old in zip(out.turns, result.turns):
         factor = tempo if new.speaker == "S1" else 1.0
         assert new.n_frames == pytest.approx(factor * old.n_frames, abs=2)
-    with pytest.raises(UserInputError, match=r"S1's voice clip would take about .*give the words the clip says"):
+    with pytest.raises(
+        UserInputError, match=r"S1's voice clip would take about .*give the words the clip says"
+    ):
         synth.synthesize(DIALOGUE, voices, voice_texts={"S1": "Hi."})
 
 
@@ -267,7 +269,9 @@ def test_built_in_voices_bring_their_words(synth, voices):
     clip = demo_voices()["us1-female"]
     out = synth.synthesize(DIALOGUE, {"S1": clip, "S2": voices["S2"]})
     assert [name for name, _ in out.settings.tempos] == ["S1"]
-    assert out.settings.tempos[0][1] == synth.t2s.tempo(synth.encode_prompt(clip).prompt, demo_voice_words()[clip])
+    assert out.settings.tempos[0][1] == synth.t2s.tempo(
+        synth.encode_prompt(clip).prompt, demo_voice_words()[clip]
+    )
 
 
 def test_missing_acoustic_checkpoint_says_how_to_train_it(codec, voices, tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ from engine.semantic.speaking_rate import measure_speaking_rate
 from engine.semantic.t2s import DEFAULT_CHECKPOINT, TextToSemantic
 from engine.semantic.tokens import PhoneTokenizer, SemanticTokenizer, alignment_frames
 from engine.text.phone_inventory import LONG_PAUSE, PHONE_ID, PHONE_SET, SHORT_PAUSE
-from engine.text.phonemize import phonemize
+from engine.text.phonemize import phone_ids, phonemize
 from tests.conftest import espeak_to_wav
 
 SENTENCE = "The quick brown fox jumps over the lazy dog, and then it runs far away."
@@ -268,7 +268,7 @@ def test_tempo_factor_is_spoken_over_predicted_time_and_refuses_other_words():
     phones = [phonemize("Hello there, how are you?"), phonemize("Fine, thanks.")]
     with torch.no_grad():
         predicted = [  # without the pause after the last phone: clips are trimmed of it
-            float(torch.exp(model(torch.tensor([[PHONE_ID[p] for p in ph]]), torch.tensor([4.0])))[0, :-1].sum())
+            float(torch.exp(model(torch.tensor([phone_ids(ph)]), torch.tensor([4.0])))[0, :-1].sum())
             for ph in phones
         ]
     assert all(ph[-1] == LONG_PAUSE for ph in phones)

@@ -93,7 +93,8 @@ def split_speaker_values(values: Sequence[Any]) -> tuple[list, list, list, list]
     n = len(SPEAKERS)
     if len(values) != 4 * n:
         raise ValueError(
-            f"expected {4 * n} per-speaker values (uploads, demo voices, clip words, rates), got {len(values)}"
+            f"expected {4 * n} per-speaker values (uploads, demo voices, clip words, rates), "
+            f"got {len(values)}"
         )
     return [list(values[k * n : (k + 1) * n]) for k in range(4)]
 
@@ -266,7 +267,10 @@ def _describe_clip_words(speaker: str, words: str) -> str:
         phones = phonemize(normalize_text(words).text)
     except UserInputError as error:
         raise UserInputError(f"The text given for {speaker}'s voice clip: {error}") from None
-    return f"  words of {speaker}'s clip: {words!r} ({len(phones)} phones; {speaker}'s tempo is measured on them)"
+    return (
+        f"  words of {speaker}'s clip: {words!r} ({len(phones)} phones; "
+        f"{speaker}'s tempo is measured on them)"
+    )
 
 
 def _report(result: DialogueResult) -> str:
@@ -508,9 +512,9 @@ def load_demo(name: str | None) -> tuple:
 
 
 def pick_demo_voice(name: str | None) -> tuple:
-    """Gradio handler: the clip of a built-in voice, shown in the speaker's audio input, and what it says, shown
-    in the speaker's words box (words typed for an earlier clip would not fit it); no voice: no clip, the box
-    as it is."""
+    """Gradio handler: the clip of a built-in voice, shown in the speaker's audio input, and what it says,
+    shown in the speaker's words box (words typed for an earlier clip would not fit it); no voice: no clip,
+    the box as it is."""
     with page_errors("Choosing the voice"):
         if not name:
             return None, gr.skip()
