@@ -389,7 +389,8 @@ def _probe_duration(path: Path) -> float | None:
         return None
 
 
-def _frame_levels_db(samples: np.ndarray, frame: int) -> np.ndarray:
+def frame_levels_db(samples: np.ndarray, frame: int) -> np.ndarray:
+    """Level in dB of each whole `frame` samples of a clip, smoothed over `_SMOOTH_FRAMES` frames."""
     n_frames = len(samples) // frame
     energy = (samples[: n_frames * frame].astype(np.float64).reshape(n_frames, frame) ** 2).mean(axis=1)
     # Running sums can leave tiny negative values after smoothing: clamp before the log.
@@ -400,7 +401,7 @@ def _frame_levels_db(samples: np.ndarray, frame: int) -> np.ndarray:
 def _speech_bounds(samples: np.ndarray, sample_rate: int, label: str) -> tuple[int, int, float]:
     """Where speech starts and ends, with margins: (start sample, end sample, seconds of speech)."""
     frame = max(1, round(_FRAME_SECONDS * sample_rate))
-    levels = _frame_levels_db(samples, frame)
+    levels = frame_levels_db(samples, frame)
     loudest = levels.max() if len(levels) else float("-inf")
     if loudest < _SILENT_BELOW_DBFS:
         raise AudioInputError(

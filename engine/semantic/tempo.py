@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from engine.audio import frame_levels_db
 from engine.errors import UserInputError
 from engine.semantic.duration_model import DurationModel
 from engine.text.phone_inventory import LONG_PAUSE, PHONE_ID
@@ -33,16 +34,12 @@ def spoken_seconds(samples: np.ndarray, sample_rate: int) -> float:
         samples: mono float audio in [-1, 1].
         sample_rate: its rate.
     """
-    audio = np.asarray(samples, dtype=np.float64).reshape(-1)
-    hop = max(1, round(_FRAME_SECONDS * sample_rate))
-    window = 2 * hop
-    n_frames = 1 + max(len(audio) - window, 0) // hop
-    index = np.minimum(
-        np.arange(window)[None, :] + hop * np.arange(n_frames)[:, None], max(len(audio) - 1, 0)
-    )
-    energy_db = 10.0 * np.log10((audio[index] ** 2).mean(axis=1) + 1e-12) if len(audio) else np.zeros(1)
-    sounding = np.flatnonzero(energy_db > np.percentile(energy_db, 95) - _SPEECH_RANGE_DB)
-    return float((sounding[-1] - sounding[0] + 1) * hop + window - hop) / sample_rate
+    frame = max(1, round(_FRAME_SECONDS * sample_rate))
+    levels = frame_levels_db(np.asarray(samples, dtype=np.float64).reshape(-1), frame)
+    if not len(levels):  # shorter than a frame
+        return len(samples) / sample_rate
+    sounding = np.flatnonzero(levels > np.percentile(levels, 95) - _SPEECH_RANGE_DB)
+    return float(sounding[-1] - sounding[0] + 1) * frame / sample_rate
 
 
 def _speech_seconds(seconds: np.ndarray, phones: Sequence[str]) -> float:
