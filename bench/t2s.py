@@ -42,9 +42,10 @@ from engine.semantic.duration_eval import (
     score,
 )
 from engine.semantic.duration_model import seconds_to_frames
+from engine.semantic.phone_recognizer import edit_distance, load_recognizer, targets
 from engine.semantic.prompt_features import PromptFeatures, log_mel
 from engine.semantic.t2s import DEFAULT_CHECKPOINT, TextToSemantic
-from engine.semantic.tempo import spoken_seconds, tempo_factor
+from engine.semantic.tempo import heard_tempo_factor, spoken_seconds, tempo_factor
 from engine.semantic.tokens import PhoneTokenizer, alignment_frames
 from engine.text.normalize import normalize_text
 from engine.text.phone_inventory import LONG_PAUSE, PHONE_SET, SHORT_PAUSE
@@ -125,17 +126,22 @@ def prompt_tempos(
     prompts: PromptSampler,
     clips: dict[str, tuple[Sequence[str], float]],
     seconds: float,
+    heard: bool = False,
 ) -> dict[str, float]:
     """Each example's tempo, measured on the words of its prompt's recordings (`TextToSemantic.tempo`).
 
     Args:
         clips: utterance id -> (its phones, its spoken seconds), for every recording a prompt may hold.
+        heard: the phones were recognized from the audio (`heard_tempo_factor`, as for a clip without words).
     """
     tempos = {}
     for example in examples:
         rate, style = t2s.prompt_condition(prompts.draw(example, seconds=seconds))
         recordings = [clips[i] for i in prompts.others(example, seconds=seconds)]
-        tempos[example.id] = tempo_factor(t2s.model, recordings, rate, t2s.style_tensor(style), example.id)
+        if heard:
+            tempos[example.id] = heard_tempo_factor(t2s.model, recordings, rate, t2s.style_tensor(style))
+        else:
+            tempos[example.id] = tempo_factor(t2s.model, recordings, rate, t2s.style_tensor(style), example.id)
     return tempos
 
 
@@ -149,10 +155,18 @@ def with_prompt_words(
 
     Two ways, each the same on both sides: phones from the alignment for the prompt's words and the
     utterance (as the main table), and phones from the raw texts through the phonemizer (as the app). The
-    prompt's spoken time is measured on its audio (`spoken_seconds`), as for a user's clip.
+    prompt's spoken time is measured on its audio (`spoken_seconds`), as for a user's clip. A third way
+    knows no words: the prompt's phones are recognized from its audio (`PhoneRecognizer`), as the app does
+    when a clip's words are not given.
     """
-    spoken = {u.id: spoken_seconds(read_wav(u.wav_path)[0] / 32768.0, u.sample_rate) for u in utterances}
+    recognizer = load_recognizer()
+    audio = {u.id: read_wav(u.wav_path)[0] / 32768.0 for u in utterances}
+    spoken = {u.id: spoken_seconds(audio[u.id], u.sample_rate) for u in utterances}
     aligned = {e.id: (e.phones, spoken[e.id]) for e in examples}
+    recognized = {u.id: recognizer.recognize(audio[u.id], u.sample_rate) for u in utterances}
+    heard = {i: (phones, spoken[i]) for i, phones in recognized.items()}
+    errors = sum(edit_distance([PHONE_SET[t] for t in targets(u.phones)], recognized[u.id]) for u in utterances)
+    phone_error_rate = errors / sum(len(targets(u.phones)) for u in utterances)
     texts = {}
     for utterance in utterances:
         try:
@@ -165,10 +179,13 @@ def with_prompt_words(
         tempos = prompt_tempos(t2s, examples, prompts, aligned, seconds)
         predicted = predict_seconds(t2s.model, examples, [prompts.draw(e, seconds=seconds) for e in examples])
         scaled = [p * tempos[e.id] for e, p in zip(examples, predicted)]
+        heard_tempos = prompt_tempos(t2s, examples, prompts, heard, seconds, heard=True)
+        heard_scaled = [p * heard_tempos[e.id] for e, p in zip(examples, predicted)]
         groups: dict[str, list[int]] = defaultdict(list)
         for index, example in enumerate(examples):
             groups["all reserved voices"].append(index)
             groups[voice_of[example.id]].append(index)
+        ordered = sorted(groups.items(), key=lambda g: (g[0] != "all reserved voices", g))
         text_errors = _text_length_errors(
             t2s, utterances, prompts, seconds, prompt_tempos(t2s, examples, prompts, texts, seconds)
         )
@@ -176,7 +193,15 @@ def with_prompt_words(
             "tempo_range": (min(tempos.values()), max(tempos.values())),
             "by_voice": {
                 voice: asdict(score([examples[i] for i in chosen], [scaled[i] for i in chosen]))
-                for voice, chosen in sorted(groups.items(), key=lambda g: (g[0] != "all reserved voices", g))
+                for voice, chosen in ordered
+            },
+            "heard": {
+                "phone_error_rate": phone_error_rate,
+                "tempo_range": (min(heard_tempos.values()), max(heard_tempos.values())),
+                "by_voice": {
+                    voice: asdict(score([examples[i] for i in chosen], [heard_scaled[i] for i in chosen]))
+                    for voice, chosen in ordered
+                },
             },
             "from_text": {
                 "utterances": len(text_errors),
@@ -386,6 +411,23 @@ def sections(figures: dict) -> list[Section]:
         caption="With the prompt's words: each speaker's tempo measured on what its prompt recordings say "
         "(`TextToSemantic.tempo`; spoken time from the audio)",
     )
+    heard = Table(
+        columns=("eval voices", *(f"{float(k):.0f} s prompt: within 10% / ms per phone" for k in words)),
+        rows=(
+            *(
+                (voice, *(f"{words[k]['heard']['by_voice'][voice]['total_within_10']:.1%} / "
+                          f"{words[k]['heard']['by_voice'][voice]['phone_mae_ms']:.1f}" for k in words))
+                for voice in first_words["heard"]["by_voice"]
+            ),
+            ("tempo measured, lowest - highest",
+             *(f"{words[k]['heard']['tempo_range'][0]:.2f} - {words[k]['heard']['tempo_range'][1]:.2f}"
+               for k in words)),
+            ("recognizer's phone error rate on these recordings",
+             *(f"{words[k]['heard']['phone_error_rate']:.1%}" for k in words)),
+        ),
+        caption="Without the prompt's words: the same tempo measured on the phones the recognizer hears in the "
+        "prompt's recordings (what the app does for a clip whose words are not given)",
+    )
     buckets = Table(
         columns=("position buckets per phone", "vocabulary", "explained variance of eval log-mel frames"),
         rows=tuple((k, k * len(PHONE_SET), r) for k, r in sorted(figures["position_bucket_r2"].items())),
@@ -400,7 +442,7 @@ def sections(figures: dict) -> list[Section]:
         f"{meta.get('train_seconds', 0) / 60:.0f} min of training on {meta.get('train_utterances', '?')} utterances "
         f"(`{meta.get('command', '?')}`)."
     )
-    tables = (duration, by_length, with_words, extra, buckets)
+    tables = (duration, by_length, with_words, heard, extra, buckets)
     return [Section(title="Text-to-semantic", text=text_block, items=tables)]
 
 

@@ -175,9 +175,10 @@ def generate(args: argparse.Namespace) -> str:
         f"temperature {settings.temperature:g}, guidance {settings.guidance:g}, seed {settings.seed}, "
         f"voice matching {settings.voice_match:g}"
     )
-    if settings.tempos:
-        tempos = ", ".join(f"{name} x{tempo:.2f}" for name, tempo in settings.tempos)
-        lines.append(f"tempo measured on the voice clips' words: {tempos}")
+    for pairs, source in ((settings.tempos, "words"), (settings.heard_tempos, "phones heard by the recognizer")):
+        if pairs:
+            tempos = ", ".join(f"{name} x{tempo:.2f}" for name, tempo in pairs)
+            lines.append(f"tempo measured on the voice clips' {source}: {tempos}")
     lines.append("time per stage: " + ", ".join(f"{s} {result.timings[s]:.2f} s" for s in stages))
     lines.append(
         f"total {result.timings['total']:.2f} s for {result.duration_s:.2f} s of audio: "

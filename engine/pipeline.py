@@ -73,6 +73,7 @@ class SynthesisSettings:
         prompt_seconds: the longest stretch of each voice clip given to the acoustic model.
         voice_match: strength of voice matching to the prompts (0 = off, or no WORLD codec).
         tempos: (speaker, tempo) pairs for speakers whose clip's words were given (`TextToSemantic.tempo`).
+        heard_tempos: (speaker, tempo) pairs for the others: tempo measured on the phones heard in the clip.
     """
 
     method: str
@@ -84,6 +85,7 @@ class SynthesisSettings:
     prompt_seconds: float
     voice_match: float = 0.0
     tempos: tuple[tuple[str, float], ...] = ()
+    heard_tempos: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -613,6 +615,7 @@ class DialogueSynthesizer:
             prompt_seconds=self.prompt_seconds,
             voice_match=match if isinstance(self.codec, GroupRVQCodec) else 0.0,
             tempos=tuple((name, tempo) for name, tempo in tempos.items() if words.get(name.casefold())),
+            heard_tempos=tuple((name, tempo) for name, tempo in tempos.items() if not words.get(name.casefold())),
         )
         return DialogueResult(
             dialogue.audio, sample_rate, turn_audio, result.trace, result.tokens, timings, settings, notes

@@ -1,5 +1,6 @@
 """Builders of test audio files (made at test time in a temporary folder, never committed)."""
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -58,3 +59,27 @@ def tone_webm_without_duration(target: Path, seconds: float) -> Path:
 def first_speech_sample(samples: np.ndarray, threshold: float = 0.02) -> int:
     """Index of the first sample louder than `threshold` (espeak's output starts with a little silence)."""
     return int(np.flatnonzero(np.abs(samples) > threshold)[0])
+
+
+def tiny_corpus(root: Path) -> str:
+    """Four speakers x three utterances: espeak audio with a made-up alignment spread over it (speaker s3 is
+    the valid split, the rest train)."""
+    from engine.text.phonemize import phonemize
+
+    (root / "wavs").mkdir(parents=True)
+    texts = ["Hello there, how are you today?", "I am fine, thank you.", "The weather is nice again."]
+    entries = []
+    for speaker, speed in enumerate((120, 150, 190, 230)):
+        for index, text in enumerate(texts):
+            name = f"wavs/s{speaker}_{index}.wav"
+            audio, rate = soundfile.read(espeak_to_wav(text, root / name, speed=speed))
+            phones, duration = phonemize(text), len(audio) / rate
+            bounds = np.linspace(0.0, duration, len(phones) + 2)  # a leading silence, then even phones
+            aligned = [["_", 0.0, bounds[1]]] + [[p, a, b] for p, a, b in zip(phones, bounds[1:-1], bounds[2:])]
+            entries.append({
+                "id": f"s{speaker}_{index}", "speaker": f"s{speaker}", "engine": "espeak", "voice": "en-us",
+                "split": "valid" if speaker == 3 else "train", "text": text, "wav": name, "sample_rate": rate,
+                "duration": duration, "phones": aligned,
+            })
+    (root / "manifest.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
+    return str(root)

@@ -31,8 +31,13 @@ def _figures() -> dict:
             "tempo_range": (0.9, 1.1),
             "by_voice": {"all reserved voices": lengths[seconds]["all reserved voices"]},
             "from_text": {"utterances": 2, "within_10": within},
+            "heard": {  # the other way round: exact at 5 s, 1.5 x too long at 10 s
+                "phone_error_rate": 0.25,
+                "tempo_range": (0.8, 1.2),
+                "by_voice": {"all reserved voices": lengths[other]["all reserved voices"]},
+            },
         }
-        for seconds, within in ((5.0, 0.5), (10.0, 1.0))
+        for seconds, within, other in ((5.0, 0.5, 10.0), (10.0, 1.0, 5.0))
     }
     rate = {"r_utterance": 0.8, "r_speaker": 0.9, "speakers": 5, "utterances": 10}
     return json.loads(json.dumps({  # as read back from t2s.json: prompt lengths become string keys
@@ -67,8 +72,17 @@ def test_prompt_length_table_has_every_voice_and_length():
 
 def test_prompt_words_table_gives_lengths_text_path_and_tempos():
     section = bench_t2s.sections(_figures())[0]
-    table = next(t for t in section.items if isinstance(t, Table) and "prompt's words" in t.caption)
+    table = next(t for t in section.items if isinstance(t, Table) and t.caption.startswith("With the prompt's"))
     rows = {row[0]: row[1:] for row in table.rows}
     assert rows["all reserved voices"] == ("0.0% / 62.5", "100.0% / 0.0")  # 1.5 x too long, then exact
     assert rows["from the raw texts (phonemizer on both sides), within 10%"] == ("50.0% of 2", "100.0% of 2")
     assert rows["tempo measured, lowest - highest"] == ("0.90 - 1.10", "0.90 - 1.10")
+
+
+def test_heard_phones_table_gives_lengths_tempos_and_the_recognizers_errors():
+    section = bench_t2s.sections(_figures())[0]
+    table = next(t for t in section.items if isinstance(t, Table) and t.caption.startswith("Without the prompt's"))
+    rows = {row[0]: row[1:] for row in table.rows}
+    assert rows["all reserved voices"] == ("100.0% / 0.0", "0.0% / 62.5")
+    assert rows["tempo measured, lowest - highest"] == ("0.80 - 1.20", "0.80 - 1.20")
+    assert rows["recognizer's phone error rate on these recordings"] == ("25.0%", "25.0%")

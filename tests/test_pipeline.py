@@ -254,8 +254,10 @@ def test_clip_words_set_that_speakers_tempo(synth, voices, result):
     out = synth.synthesize(DIALOGUE, voices, voice_texts={"s1": S1_WORDS, "S2": ""})
     ((speaker, tempo),) = out.settings.tempos
     assert speaker == "S1" and 2 / 3 <= tempo <= 1.5 and abs(tempo - 1.0) > 0.02
+    heard = dict(result.settings.heard_tempos)  # without words, each clip's tempo is heard
+    assert set(heard) == {"S1", "S2"} and out.settings.heard_tempos == (("S2", heard["S2"]),)
     for new, old in zip(out.turns, result.turns):
-        factor = tempo if new.speaker == "S1" else 1.0
+        factor = tempo / heard["S1"] if new.speaker == "S1" else 1.0
         assert new.n_frames == pytest.approx(factor * old.n_frames, abs=2)
     with pytest.raises(
         UserInputError, match=r"S1's voice clip would take about .*give the words the clip says"
@@ -336,7 +338,9 @@ def test_generate_reports_the_tempo_from_a_clips_words(tmp_path, voices, checkpo
     out = tmp_path / "out.wav"
     extra = ("--iterations", "1", "--voice-text", f"S1={S1_WORDS}")
     assert main(_args(tmp_path, voices, checkpoint, out, *extra)) == 0
-    assert re.search(r"tempo measured on the voice clips' words: S1 x\d\.\d\d\n", capsys.readouterr().out)
+    shown = capsys.readouterr().out
+    assert re.search(r"tempo measured on the voice clips' words: S1 x\d\.\d\d\n", shown)
+    assert re.search(r"tempo measured on the voice clips' phones heard by the recognizer: S2 x\d\.\d\d\n", shown)
 
 
 def test_generate_writes_mp3(tmp_path, voices, checkpoint, capsys):
@@ -371,9 +375,13 @@ def test_generate_errors_are_readable(tmp_path, voices, checkpoint, capsys):
     assert not (tmp_path / "o.wav").exists()
 
 
-def test_too_long_turns_and_batches_are_refused(synth, voices, monkeypatch):
+def test_too_long_turns_and_batches_are_refused(synth, voices, result, monkeypatch):
     monkeypatch.setattr(pipeline, "MAX_TURN_SECONDS", 1.0)
-    with pytest.raises(UserInputError, match=r"Turn 2 \(line 2, S2\) would last \d+ s.*Split it"):
+    longest = max(result.turns, key=lambda t: t.n_frames)  # the message names the longest turn
+    index = result.turns.index(longest) + 1
+    with pytest.raises(
+        UserInputError, match=rf"Turn {index} \(line {index}, {longest.speaker}\) would last \d+ s.*Split it"
+    ):
         synth.synthesize(DIALOGUE, voices)
     monkeypatch.setattr(pipeline, "MAX_TURN_SECONDS", 60.0)
     monkeypatch.setattr(pipeline, "MAX_BATCH_SECONDS", 3.0)

@@ -1,12 +1,12 @@
 """Text-to-semantic: frame tokens from alignments, the speaking-rate estimator, duration training, t2s."""
 
-import json
 import os
 import wave
 
 import numpy as np
 import pytest
 import torch
+from audio_fixtures import tiny_corpus
 
 from engine.errors import UserInputError
 from engine.semantic.duration_model import DurationConfig, DurationModel, save_checkpoint, seconds_to_frames
@@ -113,32 +113,11 @@ def test_prompt_features_add_up_over_recordings(speech_wav, tmp_path):
     assert np.array_equal(both.style_vector("dynamics"), both.dynamics)
 
 
-def _tiny_corpus(root) -> str:
-    """Four speakers x three utterances: espeak audio with a made-up alignment spread over it."""
-    os.makedirs(root / "wavs")
-    texts = ["Hello there, how are you today?", "I am fine, thank you.", "The weather is nice again."]
-    entries = []
-    for speaker, speed in enumerate((120, 150, 190, 230)):
-        for index, text in enumerate(texts):
-            name = f"wavs/s{speaker}_{index}.wav"
-            audio, rate = _read(espeak_to_wav(text, root / name, speed=speed))
-            phones, duration = phonemize(text), len(audio) / rate
-            bounds = np.linspace(0.0, duration, len(phones) + 2)  # a leading silence, then even phones
-            aligned = [["_", 0.0, bounds[1]]] + [[p, a, b] for p, a, b in zip(phones, bounds[1:-1], bounds[2:])]
-            entries.append({
-                "id": f"s{speaker}_{index}", "speaker": f"s{speaker}", "engine": "espeak", "voice": "en-us",
-                "split": "valid" if speaker == 3 else "train", "text": text, "wav": name, "sample_rate": rate,
-                "duration": duration, "phones": aligned,
-            })
-    (root / "manifest.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
-    return str(root)
-
-
 def test_training_writes_checkpoint_and_resumes(tmp_path):
     from engine.semantic.duration_model import load_duration_model
     from engine.train.train_duration import TrainConfig, train
 
-    corpus, out = _tiny_corpus(tmp_path / "corpus"), str(tmp_path / "out")
+    corpus, out = tiny_corpus(tmp_path / "corpus"), str(tmp_path / "out")
     small = {"batch": 4, "eval_every": 5, "warmup": 2, "style_kind": "bands+dynamics"}
     first = train(corpus, out, TrainConfig(steps=10, **small))
     assert first["train_utterances"] == 9 and first["valid_utterances"] == 3
@@ -157,7 +136,7 @@ def test_prompts_measured_on_a_few_utterances_per_speaker(tmp_path):
     from engine.data.manifest import load_manifest
     from engine.train.train_duration import _prompt_sources
 
-    utterances = load_manifest(_tiny_corpus(tmp_path / "corpus"), "train")
+    utterances = load_manifest(tiny_corpus(tmp_path / "corpus"), "train")
     chosen = _prompt_sources(utterances, 2)
     counts = {s: sum(u.speaker == s for u in chosen) for s in {u.speaker for u in utterances}}
     assert set(counts.values()) == {2} and chosen == [u for u in utterances if u in chosen]
@@ -172,7 +151,7 @@ def t2s(tmp_path_factory) -> TextToSemantic:
     path = tmp_path_factory.mktemp("duration") / "duration.pt"
     torch.manual_seed(0)
     save_checkpoint(str(path), DurationModel(DurationConfig()), {"metadata": {}})
-    return TextToSemantic(str(path))
+    return TextToSemantic(str(path), recognizer=None)
 
 
 def test_t2s_plan_is_consistent_and_pauses_at_punctuation(t2s):
@@ -288,12 +267,47 @@ def test_the_clips_words_set_the_speakers_tempo(t2s, tmp_path):
     tempo = t2s.tempo(prompt, SENTENCE)
     assert 2 / 3 <= tempo <= 1.5 and tempo != 1.0
     plain, timed = t2s.plan(text, prompt), t2s.plan(text, prompt, prompt_words=SENTENCE)
-    assert (plain.tempo, timed.tempo) == (1.0, tempo)
-    assert len(timed.tokens) == pytest.approx(tempo * len(plain.tokens), abs=2)
-    assert t2s.tempo(prompt, "  ") == 1.0
+    heard = t2s.tempo(prompt)  # no words: from the phones the recognizer hears (1.0 without one)
+    assert (plain.tempo, timed.tempo) == (heard, tempo)
+    assert len(timed.tokens) == pytest.approx(tempo / heard * len(plain.tokens), abs=2)
+    assert t2s.tempo(prompt, "  ") == heard
     with pytest.raises(UserInputError, match="give the words the clip says"):
         t2s.tempo(prompt, "Hi.")
     with pytest.raises(UserInputError, match="The text given for the voice clip: .*Cyrillic"):
         t2s.tempo(prompt, "Привет")
     with pytest.raises(ValueError, match="VoicePrompt"):
         t2s.plan(text, 4.5, prompt_words=SENTENCE)
+
+
+def test_tempo_from_heard_phones_falls_back_to_1_when_they_say_too_little():
+    from engine.semantic.tempo import MIN_HEARD_PHONES, heard_tempo_factor, tempo_factor
+
+    torch.manual_seed(0)
+    model = DurationModel(DurationConfig()).eval()
+    phones = tuple(p for p in phonemize("Hello there, how are you doing today?") if p != LONG_PAUSE)
+    assert len(phones) >= MIN_HEARD_PHONES
+    with torch.no_grad():
+        predicted = float(torch.exp(model(torch.tensor([phone_ids(phones)]), torch.tensor([4.0])))[0].sum())
+    # heard phones carry no sentence-end pause: it is added, as the phonemizer's, and left out of the time
+    expected = tempo_factor(model, [(phones + (LONG_PAUSE,), 1.2 * predicted)], 4.0, None)
+    assert heard_tempo_factor(model, [(phones, 1.2 * predicted)], 4.0, None) == pytest.approx(expected)
+    assert expected != 1.0
+    assert heard_tempo_factor(model, [(phones[: MIN_HEARD_PHONES - 1], 1.0)], 4.0, None) == 1.0
+    assert heard_tempo_factor(model, [(phones, 3.0 * predicted)], 4.0, None) == 1.0  # recognition went wrong
+    assert heard_tempo_factor(model, [((), 2.0)], 4.0, None) == 1.0
+
+
+@pytest.mark.skipif(not os.path.exists(DEFAULT_CHECKPOINT), reason="no shipped duration model")
+def test_a_clip_without_words_gets_the_tempo_of_its_heard_phones(tmp_path):
+    from engine.audio import load_voice_prompt
+    from engine.semantic.tempo import heard_tempo_factor, spoken_seconds
+
+    t2s, deaf = TextToSemantic(), TextToSemantic(recognizer=None)
+    prompt = load_voice_prompt(espeak_to_wav(SENTENCE, tmp_path / "prompt.wav", speed=200))
+    heard = t2s.recognizer.recognize(prompt.samples, prompt.sample_rate)
+    rate, style = t2s.prompt_condition(prompt)
+    clip = (heard, spoken_seconds(prompt.samples, prompt.sample_rate))
+    assert t2s.tempo(prompt) == heard_tempo_factor(t2s.model, [clip], rate, t2s.style_tensor(style)) != 1.0
+    assert deaf.tempo(prompt) == 1.0
+    text = "Could you send me the report before the meeting tomorrow morning?"
+    assert t2s.plan(text, prompt).tempo == t2s.tempo(prompt) and deaf.plan(text, prompt).tempo == 1.0

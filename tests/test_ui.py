@@ -306,6 +306,8 @@ def test_clip_words_reach_the_pipeline_by_speaker_name_and_the_report_shows_the_
     ((name, tempo),) = results[0].settings.tempos
     assert name == "Bob" and 2 / 3 <= tempo <= 3 / 2
     assert f"tempo from the clip's words: Bob x{tempo:.2f}" in report
+    ((name, heard),) = results[0].settings.heard_tempos  # Alice's clip has no words: its phones are heard
+    assert name == "Alice" and f"tempo from the phones heard in the clip: Alice x{heard:.2f}" in report
 
 
 def test_words_that_cannot_be_the_clip_are_a_page_error(tiny_synthesizer, voice):

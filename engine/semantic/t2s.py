@@ -1,8 +1,8 @@
 """Text-to-semantic: a turn's text and its speaker's voice prompt -> one semantic token per codec frame.
 
 normalize -> phonemize (pauses at punctuation) -> duration model conditioned on the prompt's measured speaking
-rate -> the tempo measured on the clip's own words, when they are given (`tempo`) -> the user's rate factor ->
-whole frames (cumulative rounding) -> frame tokens. The model is loaded once.
+rate -> the tempo measured on the clip's own words, or on the phones recognized in it (`tempo`) -> the user's
+rate factor -> whole frames (cumulative rounding) -> frame tokens. The models are loaded once.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ import torch
 from engine.audio import VoicePrompt
 from engine.errors import UserInputError
 from engine.semantic.duration_model import DurationModel, load_duration_model, seconds_to_frames
+from engine.semantic.phone_recognizer import DEFAULT_CHECKPOINT as RECOGNIZER_CHECKPOINT
+from engine.semantic.phone_recognizer import load_recognizer
 from engine.semantic.prompt_features import PromptFeatures, measure_prompt
 from engine.semantic.speaking_rate import SpeakingRate
-from engine.semantic.tempo import spoken_seconds, tempo_factor
+from engine.semantic.tempo import heard_tempo_factor, spoken_seconds, tempo_factor
 from engine.semantic.tokens import PhoneTokenizer, SemanticTokenizer
 from engine.text.normalize import normalize_text
 from engine.text.phonemize import phone_ids, phonemize
@@ -83,22 +85,30 @@ class TextToSemantic:
     """The loaded duration model and tokenizer; call it once per turn or per batch of turns."""
 
     def __init__(
-        self, checkpoint: str = DEFAULT_CHECKPOINT, tokenizer: SemanticTokenizer | None = None
+        self,
+        checkpoint: str = DEFAULT_CHECKPOINT,
+        tokenizer: SemanticTokenizer | None = None,
+        recognizer: str | os.PathLike | None = RECOGNIZER_CHECKPOINT,
     ) -> None:
-        """Load the duration model.
+        """Load the duration model and the phone recognizer.
 
         Args:
             checkpoint: a file written by `python -m engine.train.train_duration`.
             tokenizer: frame tokens from phones and durations; default `PhoneTokenizer()`.
+            recognizer: a file written by `python -m engine.train.train_recognizer`, which hears the phones
+                of clips whose words are not given (`tempo`); None: such clips keep tempo 1.0.
 
         Raises:
             FileNotFoundError: no checkpoint there (the message says how to make one).
         """
-        if not os.path.exists(checkpoint):
-            raise FileNotFoundError(
-                f"The duration model {checkpoint} is missing; restore it from the repository (git checkout "
-                f"assets/duration) or train it: python -m engine.train.train_duration --corpus CORPUS_DIR"
-            )
+        for path, part, command in ((checkpoint, "duration", "train_duration"), (recognizer, "recognizer",
+                                                                                  "train_recognizer")):
+            if path is not None and not os.path.exists(path):
+                raise FileNotFoundError(
+                    f"The {part} model {path} is missing; restore it from the repository (git checkout "
+                    f"assets/{part}) or train it: python -m engine.train.{command} --corpus CORPUS_DIR"
+                )
+        self.recognizer = None if recognizer is None else load_recognizer(recognizer)
         self.model: DurationModel
         self.model, loaded = load_duration_model(checkpoint)
         self.metadata: dict = loaded.get("metadata", {})
@@ -138,30 +148,35 @@ class TextToSemantic:
             return None
         return self.model.style_mean if style is None else torch.tensor(style, dtype=torch.float32)
 
-    def tempo(self, prompt: VoicePrompt, words: str, name: str = "the voice clip") -> float:
-        """Seconds the prompt's speaker takes per second the model predicts, measured on the clip's own words;
-        cached per clip and words.
+    def tempo(self, prompt: VoicePrompt, words: str = "", name: str = "the voice clip") -> float:
+        """Seconds the prompt's speaker takes per second the model predicts, measured on the clip's own words,
+        or without them on the phones the recognizer hears in it; cached per clip and words.
 
         Args:
             prompt: the voice clip.
-            words: what the clip says (raw text); empty: 1.0.
+            words: what the clip says (raw text); empty: the phones are recognized (1.0 without a recognizer,
+                or when too few are heard or they do not fit the clip, `heard_tempo_factor`).
             name: how to call the clip in error messages.
 
         Raises:
             UserInputError: the words cannot be read, or cannot be what the clip says.
         """
         words = words.strip()
-        if not words:
-            return 1.0
         cached = self._tempos.setdefault(prompt, {})
         if words not in cached:
-            try:
-                phones = phonemize(normalize_text(words).text)
-            except UserInputError as error:
-                raise UserInputError(f"The text given for {name}: {error}") from error
             rate, style = self.prompt_condition(prompt)
-            clip = (phones, spoken_seconds(prompt.samples, prompt.sample_rate))
-            cached[words] = tempo_factor(self.model, [clip], rate, self.style_tensor(style), name)
+            spoken = spoken_seconds(prompt.samples, prompt.sample_rate)
+            if words:
+                try:
+                    phones = phonemize(normalize_text(words).text)
+                except UserInputError as error:
+                    raise UserInputError(f"The text given for {name}: {error}") from error
+                cached[words] = tempo_factor(self.model, [(phones, spoken)], rate, self.style_tensor(style), name)
+            elif self.recognizer is None:
+                cached[words] = 1.0
+            else:
+                heard = self.recognizer.recognize(prompt.samples, prompt.sample_rate)
+                cached[words] = heard_tempo_factor(self.model, [(heard, spoken)], rate, self.style_tensor(style))
         return cached[words]
 
     @torch.inference_mode()
@@ -223,11 +238,9 @@ class TextToSemantic:
 
     def plan(self, text: str, prompt: Prompt, rate: float = 1.0, prompt_words: str = "") -> SemanticPlan:
         """Plan one turn; see `plan_batch`. `prompt_words`: what a VoicePrompt's clip says (see `tempo`)."""
-        tempo = 1.0
-        if prompt_words.strip():
-            if not isinstance(prompt, VoicePrompt):
-                raise ValueError("the prompt's words set the tempo only with the clip itself (a VoicePrompt)")
-            tempo = self.tempo(prompt, prompt_words)
+        if prompt_words.strip() and not isinstance(prompt, VoicePrompt):
+            raise ValueError("the prompt's words set the tempo only with the clip itself (a VoicePrompt)")
+        tempo = self.tempo(prompt, prompt_words) if isinstance(prompt, VoicePrompt) else 1.0
         return self.plan_batch([text], [prompt], [rate], [tempo])[0]
 
     def __call__(self, text: str, prompt: Prompt, rate: float = 1.0, prompt_words: str = "") -> torch.Tensor:
@@ -252,7 +265,8 @@ def text_to_semantic(
             or a SpeakingRate, or a rate in syllable nuclei per second.
         rate: speed factor, 0.5 (half speed) to 2.0 (double speed).
         prompt_words: what the VoicePrompt's clip says, if known: the speaker's tempo is then measured on it
-            (on the reserved voices, 5 s prompts: 88-90 % of utterance lengths within 10 %, 73 % without).
+            (on the reserved voices, 5 s prompts: 88-90 % of utterance lengths within 10 %), else on the phones
+            recognized in the clip (80 %; the model alone, 73 %).
 
     Returns:
         LongTensor [T], one token per 20 ms codec frame.

@@ -25,6 +25,8 @@ _SPEECH_RANGE_DB = 40.0
 # Words that match their clip are spoken within about 10 % of the model's prediction (factors 0.92-1.12 on the
 # reserved voices, 0.91-1.12 on the demo voices); half as long again, or a third shorter, means they do not.
 MIN_FACTOR, MAX_FACTOR = 2 / 3, 1.5
+# Fewer recognized phones than this (under a second of speech) say too little about the tempo.
+MIN_HEARD_PHONES = 12
 
 
 def spoken_seconds(samples: np.ndarray, sample_rate: int) -> float:
@@ -88,3 +90,25 @@ def tempo_factor(
             f"{spoken:.1f} s of speech; give the words the clip says, or leave its text empty."
         )
     return float(factor)
+
+
+def heard_tempo_factor(
+    model: DurationModel,
+    clips: Sequence[tuple[Sequence[str], float]],
+    rate_per_second: float,
+    style: torch.Tensor | None,
+) -> float:
+    """`tempo_factor` on phones recognized from the clips' sound (`PhoneRecognizer.recognize`), for a clip
+    whose words are not given: 1.0 when fewer than `MIN_HEARD_PHONES` were heard or the factor falls outside
+    2/3-3/2 (recognition went wrong; the model's own pacing is kept).
+
+    Args:
+        clips: per recording, (its recognized phones, its `spoken_seconds`).
+    """
+    heard = [(tuple(phones) + (LONG_PAUSE,), spoken) for phones, spoken in clips if phones]
+    if sum(len(phones) - 1 for phones, _ in heard) < MIN_HEARD_PHONES:
+        return 1.0
+    try:
+        return tempo_factor(model, heard, rate_per_second, style)
+    except UserInputError:
+        return 1.0

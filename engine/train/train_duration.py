@@ -6,9 +6,7 @@ the valid split in OUT/duration.pt with its config and metadata (command, data, 
 
 from __future__ import annotations
 
-import argparse
 import datetime
-import json
 import math
 import os
 import pickle
@@ -37,6 +35,7 @@ from engine.semantic.duration_eval import (
 )
 from engine.semantic.duration_model import DurationConfig, DurationModel, save_checkpoint
 from engine.semantic.prompt_features import DYNAMICS, DYNAMICS_TEMPO_SLOPES, STYLE_BANDS, PromptFeatures
+from engine.train.common import command_line, log, warmup_cosine_lr
 
 CHECKPOINT_NAME = "duration.pt"
 RESUME_NAME = "resume.pt"
@@ -64,13 +63,6 @@ class TrainConfig:
     # a training example; a few dozen recordings per voice give prompts enough variety, and measuring all
     # 23k took 23 minutes.
     prompt_utterances: int = 0
-
-
-def _log(out_dir: str, message: str) -> None:
-    line = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M:%S} {message}"
-    print(line, flush=True)
-    with open(os.path.join(out_dir, "train.log"), "a", encoding="utf-8") as handle:
-        handle.write(line + "\n")
 
 
 def _examples(corpus: str, split: str) -> list[DurationExample]:
@@ -131,13 +123,6 @@ def duration_loss(
     return loss, {"phone": phone_loss.item(), "total": total_loss.item()}
 
 
-def _lr_at(step: int, config: TrainConfig) -> float:
-    if step < config.warmup:
-        return config.lr * (step + 1) / config.warmup
-    progress = (step - config.warmup) / max(config.steps - config.warmup, 1)
-    return config.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
-
-
 def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1) -> dict:
     """Train (or resume) and return the metadata of the best checkpoint."""
     torch.set_num_threads(threads)
@@ -152,7 +137,7 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
     train_set = [e for e in train_set if train_prompts.has_prompt(e)]
     valid_set = [e for e in valid_set if valid_prompts.has_prompt(e)]
     valid_prompt_list = [valid_prompts.draw(e) for e in valid_set]
-    _log(out_dir, f"data: {len(train_set)} train, {len(valid_set)} valid utterances; "
+    log(out_dir, f"data: {len(train_set)} train, {len(valid_set)} valid utterances; "
          f"prompts measured in {time.time() - started:.0f} s")
 
     resume_path = os.path.join(out_dir, RESUME_NAME)
@@ -160,7 +145,7 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
         state = torch.load(resume_path, map_location="cpu", weights_only=False)
         config = DurationConfig(**{**state["config"], "dilations": tuple(state["config"]["dilations"])})
         if asdict(train_config) != state["train_config"]:
-            _log(out_dir, f"resuming with new settings {asdict(train_config)} (was {state['train_config']})")
+            log(out_dir, f"resuming with new settings {asdict(train_config)} (was {state['train_config']})")
     else:
         measured = [features[e.id] for e in train_set if e.id in features]
         log_rates = np.log([f.rate.per_second for f in measured])
@@ -187,11 +172,11 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
         best_metadata = state.get("best_metadata", {})
         rng.setstate(state["rng"])
         generator.set_state(state["generator"])
-        _log(out_dir, f"resumed at step {step}")
+        log(out_dir, f"resumed at step {step}")
 
     baseline = score(valid_set, baseline_seconds(mean_duration_baseline(train_set), valid_set))
     n_params = sum(p.numel() for p in model.parameters())
-    _log(out_dir, f"model: {n_params} parameters; valid baseline (mean per phone): "
+    log(out_dir, f"model: {n_params} parameters; valid baseline (mean per phone): "
          f"{baseline.phone_mae_ms:.1f} ms/phone, {baseline.total_within_10:.1%} within 10%")
     loop_start = time.time()
     running: list[float] = []
@@ -216,7 +201,7 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
             withheld = torch.tensor([rng.random() < train_config.style_dropout for _ in batch])
             prompt_styles[withheld] = model.style_mean
         for group in optimizer.param_groups:
-            group["lr"] = _lr_at(step, train_config)
+            group["lr"] = warmup_cosine_lr(step, train_config.lr, train_config.warmup, train_config.steps)
         loss, parts = duration_loss(
             model, ids, log_seconds, prompt_rates, prompt_styles, train_config.total_weight
         )
@@ -232,7 +217,7 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
             model.calibrate(np.array([p.sum() for p in predicted]), np.array([sum(e.seconds) for e in valid_set]))
             figures = score(valid_set, predict_seconds(model, valid_set, valid_prompt_list))
             train_seconds = seconds_before + time.time() - loop_start
-            _log(out_dir, f"step {step} loss {np.mean(running):.4f} | valid {figures.phone_mae_ms:.1f} ms/phone, "
+            log(out_dir, f"step {step} loss {np.mean(running):.4f} | valid {figures.phone_mae_ms:.1f} ms/phone, "
                  f"{figures.total_within_10:.1%} within 10% | {train_seconds:.0f} s")
             running = []
             if figures.phone_mae_ms < best:
@@ -261,25 +246,12 @@ def train(corpus: str, out_dir: str, train_config: TrainConfig, threads: int = 1
                 "best_metadata": best_metadata, "rng": rng.getstate(),
                 "generator": generator.get_state(),
             }, resume_path)
-    _log(out_dir, f"done: best valid {best:.1f} ms/phone at step {best_metadata.get('step')}")
+    log(out_dir, f"done: best valid {best:.1f} ms/phone at step {best_metadata.get('step')}")
     return best_metadata
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", required=True, help="corpus folder with manifest.jsonl")
-    parser.add_argument("--out", default="assets/duration", help="where duration.pt, train.log and resume.pt go")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (2 only on an idle machine)")
-    defaults = TrainConfig()
-    for name, value in asdict(defaults).items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
-    args = parser.parse_args(argv)
-    config = TrainConfig(**{name: getattr(args, name) for name in asdict(defaults)})
-    try:
-        metadata = train(args.corpus, args.out, config, args.threads)
-    except UserInputError as error:
-        sys.exit(str(error))
-    print(json.dumps(metadata, indent=1))
+    command_line(__doc__.splitlines()[0], TrainConfig(), train, "assets/duration", 1, argv)
 
 
 if __name__ == "__main__":

@@ -79,7 +79,8 @@ def build_app() -> gr.Blocks:
                         gr.Textbox(
                             label=f"What {speaker}'s clip says (optional)",
                             placeholder="The words spoken in the clip",
-                            info=f"Makes {speaker}'s timing match the clip. Built-in voices fill it in.",
+                            info=f"Makes {speaker}'s timing match the clip (without it, the timing is "
+                            "measured on the sounds heard in it). Built-in voices fill it in.",
                             lines=2,
                             max_lines=4,
                             elem_id=f"voice-text-{speaker}",

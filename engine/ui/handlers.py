@@ -283,10 +283,9 @@ def _report(result: DialogueResult) -> str:
     timings = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items())
     notes = "".join(f"\n- {note}" for note in result.notes)
     rates = ", ".join(f"{name} x{rate:g}" for name, rate in s.rates)
-    if s.tempos:
-        rates += "; tempo from the clip's words: " + ", ".join(
-            f"{name} x{tempo:.2f}" for name, tempo in s.tempos
-        )
+    for pairs, source in ((s.tempos, "the clip's words"), (s.heard_tempos, "the phones heard in the clip")):
+        if pairs:
+            rates += f"; tempo from {source}: " + ", ".join(f"{name} x{tempo:.2f}" for name, tempo in pairs)
     return (
         f"**{len(result.turns)} turns, {result.duration_s:.1f} s of audio in {result.timings['total']:.1f} s "
         f"(real-time factor {result.real_time_factor:.2f}).**  \n"
