@@ -92,3 +92,10 @@ def test_training_writes_checkpoint_and_resumes(tmp_path):
         log = handle.read()
     assert "resumed at step 6" in log and "step 9 loss" in log
     assert torch.load(os.path.join(out, "resume.pt"), weights_only=False)["step"] == 9
+
+
+def test_a_missing_recognizer_says_how_to_get_it_back(tmp_path):
+    from engine.semantic.t2s import TextToSemantic
+
+    with pytest.raises(FileNotFoundError, match=r"recognizer model .*gone.pt is missing.*train_recognizer"):
+        TextToSemantic(recognizer=tmp_path / "gone.pt")

@@ -101,12 +101,11 @@ class TextToSemantic:
         Raises:
             FileNotFoundError: no checkpoint there (the message says how to make one).
         """
-        for path, part, command in ((checkpoint, "duration", "train_duration"), (recognizer, "recognizer",
-                                                                                  "train_recognizer")):
+        for path, part in ((checkpoint, "duration"), (recognizer, "recognizer")):
             if path is not None and not os.path.exists(path):
                 raise FileNotFoundError(
                     f"The {part} model {path} is missing; restore it from the repository (git checkout "
-                    f"assets/{part}) or train it: python -m engine.train.{command} --corpus CORPUS_DIR"
+                    f"assets/{part}) or train it: python -m engine.train.train_{part} --corpus CORPUS_DIR"
                 )
         self.recognizer = None if recognizer is None else load_recognizer(recognizer)
         self.model: DurationModel

@@ -6,6 +6,8 @@ clip are known, the model predicts the clip itself, and the ratio of the clip's 
 corrects every turn of the speaker (`tempo_factor`). Spoken time runs from the first to the last frame within
 `_SPEECH_RANGE_DB` of the clip's loud frames (`spoken_seconds`): on the corpus, its ratio to the aligned span
 from the first phone to the last is 0.98-1.03 for 90 % of the utterances (5th-95th percentile; median 1.005).
+When the words are not given, the phones the recognizer hears in the clip stand in for them
+(`heard_tempo_factor`).
 """
 
 from __future__ import annotations
