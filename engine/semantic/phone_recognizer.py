@@ -111,9 +111,15 @@ class PhoneRecognizer(nn.Module):
     def recognize(self, samples: np.ndarray, sample_rate: int) -> tuple[str, ...]:
         """The phones heard in a clip (greedy CTC), pauses at either end left out."""
         features = torch.from_numpy(recognizer_features(samples, sample_rate, self.config.n_mels))
-        best = self(features.unsqueeze(0))[0].argmax(dim=-1).tolist()
-        phones = [PHONE_SET[i] for k, i in enumerate(best) if i != BLANK and (k == 0 or best[k - 1] != i)]
-        return tuple(_strip_edge_pauses(phones))
+        return decode_greedy(self(features.unsqueeze(0))[0])
+
+
+def decode_greedy(log_probs: torch.Tensor) -> tuple[str, ...]:
+    """Phones of one clip's scores [T, phones]: the best per frame, repeats merged, blanks and the pauses at
+    either end dropped."""
+    best = log_probs.argmax(dim=-1).tolist()
+    phones = [PHONE_SET[i] for k, i in enumerate(best) if i != BLANK and (k == 0 or best[k - 1] != i)]
+    return tuple(_strip_edge_pauses(phones))
 
 
 def edit_distance(a: Sequence, b: Sequence) -> int:

@@ -28,12 +28,13 @@ from engine.semantic.phone_recognizer import (
     BLANK,
     PhoneRecognizer,
     RecognizerConfig,
+    decode_greedy,
     edit_distance,
     recognizer_features,
     save_recognizer,
     targets,
 )
-from engine.text.phone_inventory import PHONE_SET
+from engine.text.phone_inventory import PHONE_ID, PHONE_SET
 from engine.train.common import command_line, log, warmup_cosine_lr
 
 CHECKPOINT_NAME = "recognizer.pt"
@@ -140,8 +141,8 @@ def phone_error_rate(model: PhoneRecognizer, items: Sequence[tuple[np.ndarray, l
     model.eval()
     errors = count = recognized = 0
     for features, labels in items:
-        best = model(torch.from_numpy(features.astype(np.float32)).unsqueeze(0))[0].argmax(-1).tolist()
-        hypothesis = [i for k, i in enumerate(best) if i != BLANK and (k == 0 or best[k - 1] != i)]
+        scores = model(torch.from_numpy(features.astype(np.float32)).unsqueeze(0))[0]
+        hypothesis = [PHONE_ID[p] for p in decode_greedy(scores)]
         errors += edit_distance(labels, hypothesis)
         count += len(labels)
         recognized += len(hypothesis)
