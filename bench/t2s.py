@@ -225,11 +225,15 @@ def _turn_texts(utterances: Sequence[Utterance], count: int) -> list[str]:
 
 
 def time_per_turn(t2s: TextToSemantic, texts: Sequence[str], prompt_wav: str) -> dict[str, float]:
-    """Median milliseconds per turn (after warm-up), and the one-off cost of measuring a prompt's rate."""
+    """Median milliseconds per turn (after warm-up), and the one-off costs of measuring a prompt's rate and of
+    its tempo from the phones heard in it."""
     prompt = load_voice_prompt(prompt_wav)
     start = time.perf_counter()
     t2s.prompt_condition(prompt)  # measured once per prompt, then cached
     prompt_ms = 1000.0 * (time.perf_counter() - start)
+    start = time.perf_counter()
+    t2s.tempo(prompt)  # recognized once per prompt, then cached
+    tempo_ms = 1000.0 * (time.perf_counter() - start)
     for text in texts[:5]:
         t2s(text, prompt)
     times = []
@@ -243,6 +247,7 @@ def time_per_turn(t2s: TextToSemantic, texts: Sequence[str], prompt_wav: str) ->
         "median_ms": statistics.median(times),
         "p90_ms": float(np.percentile(times, 90)),
         "prompt_rate_ms": prompt_ms,
+        "prompt_tempo_ms": tempo_ms,
         "prompt_seconds": prompt.duration,
     }
 
@@ -379,6 +384,8 @@ def sections(figures: dict) -> list[Section]:
               f"({timing['turns']} turns of {timing['words_per_turn']:.0f} words)")),
             ("measuring a prompt's speaking rate, once per prompt (ms)",
              f"{timing['prompt_rate_ms']:.1f} for {timing['prompt_seconds']:.1f} s"),
+            ("its tempo from the phones heard in it (recognizer + duration model), once per prompt (ms)",
+             f"{timing['prompt_tempo_ms']:.1f}"),
         ),
     )
     lengths = figures["by_prompt_seconds"]

@@ -51,7 +51,7 @@ def _figures() -> dict:
         "from_text": {"utterances": 2, "within_10": 1.0, "mean_abs_rel_error": 0.0},
         "rate_estimator": {"eval": rate, "train": rate},
         "timing": {
-            "median_ms": 5.0, "p90_ms": 6.0, "turns": 2, "words_per_turn": 12, "prompt_rate_ms": 20.0,
+            "median_ms": 5.0, "p90_ms": 6.0, "turns": 2, "words_per_turn": 12, "prompt_rate_ms": 20.0, "prompt_tempo_ms": 30.0,
             "prompt_seconds": 4.0,
         },
         "position_bucket_r2": {"1": 0.6, "2": 0.61},
