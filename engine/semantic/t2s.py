@@ -161,6 +161,8 @@ class TextToSemantic:
             UserInputError: the words cannot be read, or cannot be what the clip says.
         """
         words = words.strip()
+        if not words and self.recognizer is None:
+            return 1.0
         cached = self._tempos.setdefault(prompt, {})
         if words not in cached:
             rate, style = self.prompt_condition(prompt)
@@ -171,8 +173,6 @@ class TextToSemantic:
                 except UserInputError as error:
                     raise UserInputError(f"The text given for {name}: {error}") from error
                 cached[words] = tempo_factor(self.model, [(phones, spoken)], rate, self.style_tensor(style), name)
-            elif self.recognizer is None:
-                cached[words] = 1.0
             else:
                 heard = self.recognizer.recognize(prompt.samples, prompt.sample_rate)
                 cached[words] = heard_tempo_factor(self.model, [(heard, spoken)], rate, self.style_tensor(style))
