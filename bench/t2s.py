@@ -165,8 +165,9 @@ def with_prompt_words(
     aligned = {e.id: (e.phones, spoken[e.id]) for e in examples}
     recognized = {u.id: recognizer.recognize(audio[u.id], u.sample_rate) for u in utterances}
     heard = {i: (phones, spoken[i]) for i, phones in recognized.items()}
-    errors = sum(edit_distance([PHONE_SET[t] for t in targets(u.phones)], recognized[u.id]) for u in utterances)
-    phone_error_rate = errors / sum(len(targets(u.phones)) for u in utterances)
+    said = {u.id: [PHONE_SET[t] for t in targets(u.phones)] for u in utterances}
+    errors = sum(edit_distance(said[i], recognized[i]) for i in said)
+    phone_error_rate = errors / sum(len(phones) for phones in said.values())
     texts = {}
     for utterance in utterances:
         try:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from math import gcd
 from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.signal import resample_poly
 from torch import nn
 
+from engine.audio import resample
 from engine.semantic.prompt_features import log_mel
 from engine.semantic.speaking_rate import ANALYSIS_RATE
 from engine.text.phone_inventory import LONG_PAUSE, PAD, PHONE_ID, PHONE_SET, SHORT_PAUSE
@@ -36,10 +35,7 @@ def recognizer_features(samples: np.ndarray, sample_rate: int, n_mels: int = 40)
         samples: mono float audio in [-1, 1].
         sample_rate: its rate; resampled to 16 kHz.
     """
-    audio = np.asarray(samples, dtype=np.float64)
-    if sample_rate != ANALYSIS_RATE:
-        g = gcd(ANALYSIS_RATE, sample_rate)
-        audio = resample_poly(audio, ANALYSIS_RATE // g, sample_rate // g)
+    audio = resample(np.asarray(samples).reshape(-1), sample_rate, ANALYSIS_RATE)
     even = log_mel(audio, n_mels=n_mels)
     odd = log_mel(audio[_HALF_HOP:], n_frames=len(even), n_mels=n_mels)
     frames = np.stack([even, odd], axis=1).reshape(-1, n_mels)
