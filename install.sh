@@ -29,7 +29,8 @@ if [ "$corpus" = 1 ]; then
   # mbrola's voices live in contrib/non-free. Training voices and the voices reserved for evaluation
   # (us3, de6, fr4; flite awb; festival ked) are all installed; the corpus builder keeps them apart.
   apt_packages+=(mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 mbrola-de1 mbrola-de2 mbrola-de3
-                 mbrola-de4 mbrola-de5 mbrola-de6 mbrola-fr1 mbrola-fr4 mbrola-nl2 mbrola-af1 mbrola-hu1
+                 mbrola-de4 mbrola-de5 mbrola-de6 mbrola-de7 mbrola-fr1 mbrola-fr2 mbrola-fr3
+                 mbrola-fr4 mbrola-fr5 mbrola-fr6 mbrola-fr7 mbrola-nl2 mbrola-af1 mbrola-hu1
                  mbrola-pl1 mbrola-sw1 mbrola-sw2 mbrola-gr2 mbrola-ro1 mbrola-cz2 flite festival
                  festvox-kdlpc16k festvox-kallpc16k festvox-us1 festvox-us2 festvox-us-slt-hts
                  sox fortune-mod fortunes fortunes-min)

@@ -48,17 +48,29 @@ def _tokens(job: tuple[Utterance, str]) -> TokenUtterance:
 
 
 def select(utts: list[Utterance], cache_dir: Path, max_hours: float | None, seed: int = 0) -> list[Utterance]:
-    """A seeded subset of at most `max_hours`, utterances already analysed first (they cost nothing)."""
+    """A seeded subset of at most `max_hours`, the same share of it for every speaker.
+
+    Within a speaker, utterances already analysed come first (they cost nothing). An even share keeps a
+    speaker added to a grown corpus from being drowned by the earlier ones' cached utterances.
+    """
     if max_hours is None:
         return utts
-    order = np.random.default_rng(seed).permutation(len(utts))
-    cached = np.array([(cache_dir / f"{utts[i].id}.npy").exists() for i in order], dtype=bool)
-    chosen, seconds = [], 0.0
-    for i in np.concatenate([order[cached], order[~cached]]):
-        if seconds >= max_hours * 3600:
-            break
-        chosen.append(utts[i])
-        seconds += utts[i].duration
+    by_speaker: dict[str, list[Utterance]] = {}
+    for u in utts:
+        by_speaker.setdefault(u.speaker, []).append(u)
+    share = max_hours * 3600 / len(by_speaker)
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for speaker in sorted(by_speaker):
+        own = by_speaker[speaker]
+        order = rng.permutation(len(own))
+        cached = np.array([(cache_dir / f"{own[i].id}.npy").exists() for i in order], dtype=bool)
+        seconds = 0.0
+        for i in np.concatenate([order[cached], order[~cached]]):
+            if seconds >= share:
+                break
+            chosen.append(own[i])
+            seconds += own[i].duration
     return chosen
 
 
