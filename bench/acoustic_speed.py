@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from engine.acoustic.baselines import ARBaseline, ARConfig
-from engine.acoustic.decoding import decode_group, decode_soundstorm, decode_spans
+from engine.acoustic.decoding import DEFAULT_STEPS, decode_group, decode_soundstorm, decode_spans
 from engine.acoustic.layout import TokenLayout
 from engine.acoustic.model import AcousticConfig, AcousticModel
 
@@ -51,7 +51,7 @@ def _methods(
 
     return {
         "soundstorm (16,1,..)": passes(decode_soundstorm),
-        "group G-IPD (2/group, default)": passes(decode_group),
+        f"group G-IPD ({DEFAULT_STEPS['group']}/group, default)": passes(decode_group),
         "group G-IPD (4/group)": passes(decode_group, steps=4),
         "spans MAGNeT (8,1,..; CFG)": passes(decode_spans),
         "AR delay pattern": lambda: delay.generate(semantic, prompt=prompt).steps,

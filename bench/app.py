@@ -47,7 +47,7 @@ def measure(runs: int = 5) -> dict:
     Returns:
         Per run: seconds to the first progress update, to the audio, to all outputs; the audio's length.
     """
-    from engine.acoustic.decoding import DEFAULT_TEMPERATURE
+    from engine.acoustic.decoding import DEFAULT_STEPS, DEFAULT_TEMPERATURE
     from engine.demos import list_demos
     from engine.pipeline import DEFAULT_VOICE_MATCH
     from engine.ui import handlers
@@ -67,7 +67,7 @@ def measure(runs: int = 5) -> dict:
         outputs = handlers.generate_dialogue(
             "\n".join(lines),
             "group",
-            2,
+            DEFAULT_STEPS["group"],
             DEFAULT_TEMPERATURE,
             1.0,
             0,
@@ -89,7 +89,7 @@ def measure(runs: int = 5) -> dict:
                 "stages": len(clock.stages),
             }
         )
-    return {"load_s": load_s, "turns": len(lines), "rows": rows}
+    return {"load_s": load_s, "turns": len(lines), "iterations": DEFAULT_STEPS["group"], "rows": rows}
 
 
 def sections(figures: dict) -> list[Section]:
@@ -100,7 +100,7 @@ def sections(figures: dict) -> list[Section]:
     worst_total = max(r["all_outputs_s"] for r in rows)
     text = (
         f"Pressing Generate on the first {figures['turns']} turns of the `{DEMO}` demo "
-        f"({rows[0]['dialogue_s']:.1f} s of speech; group decoder, 2 iterations, seed 0), through the page's "
+        f"({rows[0]['dialogue_s']:.1f} s of speech; group decoder, {figures['iterations']} iteration(s), seed 0), through the page's "
         f"handler on the shipped models, loaded first as the app does at start ({figures['load_s']:.1f} s). "
         f"Run 1 also encodes the voice clips; the medians are over runs 2–{len(rows)}.\n\n"
         f"Targets: whole dialogue < {TOTAL_TARGET_S:.0f} s — slowest run {worst_total:.2f} s "

@@ -8,6 +8,7 @@ import gradio as gr
 import numpy as np
 import pytest
 
+from engine.acoustic.decoding import DEFAULT_GUIDANCE, DEFAULT_STEPS
 from engine.codec import load_codec
 from engine.demos import demo_voice_words, demo_voices, list_demos
 from engine.errors import UserInputError
@@ -117,6 +118,15 @@ def test_page_builds_with_the_ids_and_endpoints_the_browser_test_uses():
     assert [r["label"] for r in api["/generate"]["returns"]][:2] == ["Dialogue", "Report"]
     demo_select = next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "demo-select")
     assert {value for _, value in demo_select.choices} == {demo.name for demo in list_demos()}
+
+
+def test_picking_a_decoder_sets_its_default_iterations_and_guidance():
+    app = blocks.build_app()
+    by_id = {getattr(b, "elem_id", None): b for b in app.blocks.values()}
+    assert by_id["iterations"].value == DEFAULT_STEPS["group"]
+    for method in ("soundstorm", "spans", "group"):
+        iterations, guidance = blocks._defaults_for(method)
+        assert iterations.value == DEFAULT_STEPS[method] and guidance.value == DEFAULT_GUIDANCE[method]
 
 
 def test_warm_up_loads_the_models_and_survives_a_missing_one(monkeypatch, codec, tmp_path, caplog):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from engine.acoustic.decoding import DEFAULT_GUIDANCE, DEFAULT_TEMPERATURE
+from engine.acoustic.decoding import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_TEMPERATURE
 from engine.demos import demo_voices, list_demos
 from engine.pipeline import DEFAULT_VOICE_MATCH
 from engine.semantic.t2s import MAX_RATE, MIN_RATE
@@ -16,8 +16,9 @@ METHOD_LABELS = {"group": "SoundGroup G-IPD", "soundstorm": "SoundStorm MaskGIT"
 SYNTHESIS_QUEUE = "synthesis"  # generate and compare share it: one synthesis at a time on the 2 cores
 
 
-def _guidance_for(method: str) -> gr.Slider:
-    return gr.Slider(value=DEFAULT_GUIDANCE.get(method, 1.0))
+def _defaults_for(method: str) -> tuple[gr.Slider, gr.Slider]:
+    """The iterations and guidance a decoder starts from when it is picked."""
+    return gr.Slider(value=DEFAULT_STEPS[method]), gr.Slider(value=DEFAULT_GUIDANCE.get(method, 1.0))
 
 
 def _figure(label: str, elem_id: str) -> gr.Image:
@@ -109,7 +110,7 @@ def build_app() -> gr.Blocks:
             iterations = gr.Slider(
                 1,
                 16,
-                value=2,
+                value=DEFAULT_STEPS["group"],
                 step=1,
                 label="Iterations",
                 info="Steps of each group's coarse level (G-IPD) or of the first level (SoundStorm, spans).",
@@ -215,7 +216,7 @@ def build_app() -> gr.Blocks:
             show_progress="hidden",
             api_visibility="private",
         )
-        method.input(_guidance_for, method, guidance, api_visibility="private", queue=False)
+        method.input(_defaults_for, method, [iterations, guidance], api_visibility="private", queue=False)
         demo_select.change(
             handlers.load_demo,
             demo_select,
