@@ -95,6 +95,17 @@ def test_training_writes_checkpoint_and_resumes(tmp_path):
     assert torch.load(os.path.join(out, "resume.pt"), weights_only=False)["step"] == 9
 
 
+def test_training_utterances_are_spread_over_the_whole_split():
+    from engine.train.train_recognizer import _spread
+
+    items = list(range(38034))
+    chosen = _spread(items, 16000)
+    assert len(chosen) == 16000 == len(set(chosen))
+    assert chosen[0] == 0 and chosen[-1] == 38033  # the end of the split is reached, not cut off
+    assert np.ptp(np.diff(chosen)) <= 1  # evenly spaced
+    assert _spread(items[:10], 16000) == items[:10] and _spread(items[:10], 0) == items[:10]
+
+
 def test_a_missing_recognizer_says_how_to_get_it_back(tmp_path):
     from engine.semantic.t2s import TextToSemantic
 
