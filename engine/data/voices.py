@@ -62,7 +62,7 @@ _MBROLA_TRAIN = (
     ("de3", "mb-de3-en"),
     ("gr2", "mb-gr2-en"),
     ("ro1", "mb-ro1-en"),
-    # Databases without an espeak-ng driver of their own, driven by one of the same language's phone set
+    # Databases without an espeak-ng driver of their own, driven by another database's of the same language
     # (on 30 corpus sentences at most 0.14 missed diphones per 100 phones; de8 and nl1 missed about half, nl3 9).
     ("de7", "mb-de3-en"),
     ("fr2", "mb-fr1-en"),
