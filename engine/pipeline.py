@@ -615,7 +615,11 @@ class DialogueSynthesizer:
             prompt_seconds=self.prompt_seconds,
             voice_match=match if isinstance(self.codec, GroupRVQCodec) else 0.0,
             tempos=tuple((name, tempo) for name, tempo in tempos.items() if words.get(name.casefold())),
-            heard_tempos=tuple((name, tempo) for name, tempo in tempos.items() if not words.get(name.casefold())),
+            heard_tempos=tuple(
+                (name, tempo)
+                for name, tempo in tempos.items()
+                if self.t2s.recognizer is not None and not words.get(name.casefold())
+            ),
         )
         return DialogueResult(
             dialogue.audio, sample_rate, turn_audio, result.trace, result.tokens, timings, settings, notes
