@@ -50,10 +50,10 @@ def _methods(
         return lambda: decode(parallel, semantic, prompt=prompt, keep_trace=False, **kw).trace.forward_passes
 
     return {
-        "soundstorm (16,1,..)": passes(decode_soundstorm),
+        f"soundstorm ({DEFAULT_STEPS['soundstorm']},1,..)": passes(decode_soundstorm),
         f"group G-IPD ({DEFAULT_STEPS['group']}/group, default)": passes(decode_group),
         "group G-IPD (4/group)": passes(decode_group, steps=4),
-        "spans MAGNeT (8,1,..; CFG)": passes(decode_spans),
+        f"spans MAGNeT ({DEFAULT_STEPS['spans']},1,..; CFG)": passes(decode_spans),
         "AR delay pattern": lambda: delay.generate(semantic, prompt=prompt).steps,
         "AR flattened": lambda: flat.generate(semantic, prompt=prompt).steps,
     }

@@ -265,7 +265,6 @@ def test_clip_words_set_that_speakers_tempo(synth, voices, result):
         synth.synthesize(DIALOGUE, voices, voice_texts={"S1": "Hi."})
 
 
-
 def test_no_heard_tempo_is_reported_without_a_recognizer(synth, voices, monkeypatch):
     monkeypatch.setattr(synth.t2s, "recognizer", None)
     out = synth.synthesize(DIALOGUE, voices)
