@@ -53,7 +53,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
       keyring=/usr/share/keyrings/debian-archive-keyring.gpg
       options=""
       [ -f "$keyring" ] && options="[signed-by=$keyring] "
-      echo "deb ${options}http://deb.debian.org/debian $codename contrib non-free" |
+      # The machine's own Debian mirror (it may be a local one): the first main-archive address of its apt
+      # sources, one-line (sources.list) or deb822 (*.sources) style; the security archive is skipped.
+      mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
+                 2>/dev/null | grep -v '^[[:space:]]*#' |
+               grep -oE '(https?|file)://[^ ]+' | grep -v -- '-security' | head -n1 || true)
+      if [ -z "$mirror" ]; then
+        echo "install.sh: no Debian mirror found in /etc/apt/sources.list*; add one with contrib and non-free" >&2
+        exit 1
+      fi
+      echo "deb ${options}${mirror%/} $codename contrib non-free" |
         $SUDO tee /etc/apt/sources.list.d/dialogue-synth-contrib.list >/dev/null
     fi
   fi

@@ -16,7 +16,9 @@ import bench
 from bench.report import Section, write_part, write_results
 
 # Pipeline order; any other bench/<name>.py with a `run` function follows, alphabetically.
-PLANNED = ("codec", "t2s", "acoustic", "e2e", "app")
+PLANNED = ("codec", "t2s", "acoustic", "e2e", "app", "real_voices")
+# Short names accepted by --only.
+ALIASES = {"real": "real_voices"}
 # Helpers, not benchmarks of their own: acoustic_speed is what `acoustic --with-speed` runs on the real model.
 _NOT_BENCHMARKS = {"report", "acoustic_speed"}
 REPO = Path(__file__).resolve().parent.parent
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     _set_threads(args.threads)
 
     present = available()
-    wanted = [n.strip() for n in args.only.split(",") if n.strip()] or present
+    wanted = [ALIASES.get(n.strip(), n.strip()) for n in args.only.split(",") if n.strip()] or present
     unknown = [n for n in wanted if n not in present]
     if unknown:
         print(

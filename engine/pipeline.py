@@ -559,7 +559,16 @@ class DialogueSynthesizer:
             [prompts[t.speaker].prompt for t in turns],
             [rates[t.speaker] for t in turns],
             [tempos[t.speaker] for t in turns],
+            [not words.get(t.speaker.casefold()) for t in turns],
         )
+        for name in names:
+            notes += [f"voice {name}: {note}" for note in self.t2s.condition_notes(prompts[name].prompt)]
+            scales = [p.pace_scale for p, t in zip(plans, turns) if t.speaker == name and p.pace_scale != 1.0]
+            if scales:
+                notes.append(
+                    f"voice {name}: the pace of {len(scales)} turn(s) was held within 15 % of the clip's "
+                    f"(durations x{min(scales):.2f}-{max(scales):.2f}); give the clip's words for an exact tempo"
+                )
         _check_lengths(turns, plans)
         timings["t2s"] = time.perf_counter() - clock
 

