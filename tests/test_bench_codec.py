@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from bench.codec import _token_rate_pitch
 from engine.codec.world_features import WorldFrames, _upsample
+from engine.eval.codec_quality import token_rate_pitch
 
 
 def _frames(n: int, seed: int) -> WorldFrames:
@@ -19,7 +19,7 @@ def _frames(n: int, seed: int) -> WorldFrames:
 def test_token_rate_pitch_is_what_synthesis_upsamples_from_token_frames():
     hop, coarse = 4, _frames(25, 0)
     fine = _frames(99, 1)  # a clip's 5 ms analysis may end a few frames short of 4 x its 20 ms frames
-    out = _token_rate_pitch(fine, coarse, hop)
+    out = token_rate_pitch(fine, coarse, hop)
     np.testing.assert_allclose(out.log_f0, _upsample(coarse.log_f0.astype(np.float64), hop, 99), rtol=1e-6)
     assert np.array_equal(out.voiced, np.repeat(coarse.voiced, hop)[:99])
     # Envelope and aperiodicity stay the 5 ms analysis's own.

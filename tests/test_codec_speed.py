@@ -84,8 +84,8 @@ def test_bench_speed_reports_median_real_time_factors(speech_wav):
     import soundfile
     from scipy.signal import resample_poly
 
-    from bench.codec import speed
     from engine.codec import load_codec
+    from engine.eval.codec_quality import speed
 
     codec = load_codec()
     audio, rate = soundfile.read(speech_wav, dtype="float32")

@@ -20,11 +20,10 @@ from engine.acoustic.data import Utterance as TokenUtterance
 from engine.acoustic.data import write_corpus
 from engine.acoustic.layout import TokenLayout
 from engine.codec.base import load_codec
+from engine.codec.feature_cache import analyze_to_cache, feature_cache_dir
 from engine.codec.group_codec import GroupRVQCodec
 from engine.data.manifest import Utterance, load_manifest
 from engine.semantic.tokens import PhoneTokenizer
-from engine.train.train_codec import _analyze_to_cache as analyze_to_cache
-from engine.train.train_codec import feature_cache_dir
 
 _codec: GroupRVQCodec | None = None
 _tokenizer = PhoneTokenizer()

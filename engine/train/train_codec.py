@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from engine.codec.feature_cache import analyze_to_cache, feature_cache_dir
 from engine.codec.group_codec import FeatureLayout, GroupCodecConfig, GroupRVQCodec, GroupSpec
 from engine.codec.refiner import ContextRefiner, RefinerConfig, train_refiner
 from engine.codec.rvq import ResidualKMeansVQ, kmeans, nearest
-from engine.codec.world_features import WorldConfig, analyze
+from engine.codec.world_features import WorldConfig
 from engine.errors import UserInputError
 
 
@@ -41,35 +42,6 @@ class Log:
             f.write(line + "\n")
 
 
-def read_wav(path: str, sample_rate: int) -> np.ndarray:
-    """Mono float32 samples of a wav file, resampled to sample_rate if needed."""
-    import soundfile
-
-    x, sr = soundfile.read(path, dtype="float32", always_2d=True)
-    x = x.mean(1)
-    if sr != sample_rate:
-        from math import gcd
-
-        from scipy.signal import resample_poly
-
-        g = gcd(sr, sample_rate)
-        x = resample_poly(x, sample_rate // g, sr // g).astype(np.float32)
-    return x
-
-
-def _analyze_to_cache(args: tuple[str, str, WorldConfig]) -> None:
-    path, cache, world = args
-    feats = FeatureLayout.flatten(analyze(read_wav(path, world.sample_rate), world))
-    tmp = cache[: -len(".npy")] + ".tmp.npy"
-    np.save(tmp, feats)
-    Path(tmp).rename(cache)  # atomic: an interrupted run never leaves a torn cache file
-
-
-def feature_cache_dir(work: Path, world: WorldConfig) -> Path:
-    """Where features made with these analysis settings are cached, one .npy per utterance id."""
-    return work / f"features_{hashlib.sha1(json.dumps(asdict(world)).encode()).hexdigest()[:10]}"
-
-
 def extract_features(utts: list, world: WorldConfig, work: Path, jobs: int, log: Log) -> np.ndarray:
     """WORLD feature vectors of all utterances, [N_frames, dim], utterances concatenated.
 
@@ -83,7 +55,7 @@ def extract_features(utts: list, world: WorldConfig, work: Path, jobs: int, log:
     log(f"features: {len(utts) - len(todo)} cached, {len(todo)} to analyse")
     t0 = time.time()
     with Pool(jobs) as pool:
-        for i, _ in enumerate(pool.imap_unordered(_analyze_to_cache, todo, chunksize=4)):
+        for i, _ in enumerate(pool.imap_unordered(analyze_to_cache, todo, chunksize=4)):
             if (i + 1) % 500 == 0:
                 log(f"features: {i + 1}/{len(todo)} analysed ({time.time() - t0:.0f} s)")
     return np.concatenate([np.load(c) for c in caches])
@@ -284,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     codec.save(out)
     log(f"saved {out / 'codec.pt'} ({(out / 'codec.pt').stat().st_size / 1e6:.1f} MB)")
     if not args.no_bench:
-        from bench.codec import measure
+        from engine.eval.codec_quality import measure
 
         log("bench: measuring on the eval split")
         figures = measure(codec, args.corpus, log=log)
