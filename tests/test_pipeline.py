@@ -14,7 +14,7 @@ from engine.acoustic.model import AcousticConfig, AcousticModel, save_checkpoint
 from engine.cli import main
 from engine.codec import load_codec
 from engine.errors import UserInputError
-from engine.pipeline import DialogueSynthesizer
+from engine.pipeline import DialogueSynthesizer, planning, synthesizer
 from engine.semantic.tokens import PhoneTokenizer
 from tests.conftest import espeak_to_wav
 
@@ -283,7 +283,7 @@ def test_built_in_voices_bring_their_words(synth, voices):
 
 
 def test_missing_acoustic_checkpoint_says_how_to_train_it(codec, voices, tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline, "DEFAULT_ACOUSTIC_CHECKPOINT", tmp_path / "acoustic.pt")
+    monkeypatch.setattr(synthesizer, "DEFAULT_ACOUSTIC_CHECKPOINT", tmp_path / "acoustic.pt")
     with pytest.raises(
         UserInputError, match=r"shipped acoustic model .*acoustic.pt is missing.*train_acoustic"
     ):
@@ -382,15 +382,15 @@ def test_generate_errors_are_readable(tmp_path, voices, checkpoint, capsys):
 
 
 def test_too_long_turns_and_batches_are_refused(synth, voices, result, monkeypatch):
-    monkeypatch.setattr(pipeline, "MAX_TURN_SECONDS", 1.0)
+    monkeypatch.setattr(planning, "MAX_TURN_SECONDS", 1.0)
     longest = max(result.turns, key=lambda t: t.n_frames)  # the message names the longest turn
     index = result.turns.index(longest) + 1
     with pytest.raises(
         UserInputError, match=rf"Turn {index} \(line {index}, {longest.speaker}\) would last \d+ s.*Split it"
     ):
         synth.synthesize(DIALOGUE, voices)
-    monkeypatch.setattr(pipeline, "MAX_TURN_SECONDS", 60.0)
-    monkeypatch.setattr(pipeline, "MAX_BATCH_SECONDS", 3.0)
+    monkeypatch.setattr(planning, "MAX_TURN_SECONDS", 60.0)
+    monkeypatch.setattr(planning, "MAX_BATCH_SECONDS", 3.0)
     with pytest.raises(UserInputError, match=r"too long to generate at once: 3 turns.*at most \d turns"):
         synth.synthesize(DIALOGUE, voices)
 

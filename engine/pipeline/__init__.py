@@ -1,0 +1,58 @@
+"""The end-to-end pipeline: transcript + one voice clip per speaker -> the dialogue's audio.
+
+parse -> voice prompts (loaded, encoded by the codec once per clip: prompts.py) -> text-to-semantic for all
+turns in one pass (planning.py) -> ONE batched acoustic decode of every turn, padded to the longest, then a
+codec decode per turn, with the WORLD codec matched to the prompt's voice (decoding.py) -> assembly.
+`DialogueSynthesizer` (synthesizer.py) loads the models once and reuses them for every call.
+"""
+
+from engine.acoustic.decoding import DECODERS
+from engine.pipeline.planning import MAX_BATCH_SECONDS, MAX_TURN_SECONDS, DialoguePlan
+from engine.pipeline.progress import Progress
+from engine.pipeline.prompts import (
+    DEFAULT_PROMPT_SECONDS,
+    MAX_PROMPT_SECONDS,
+    MIN_PROMPT_SECONDS,
+    EncodedPrompt,
+    VoiceSource,
+)
+from engine.pipeline.results import DialogueResult, TurnAudio
+from engine.pipeline.settings import (
+    DEFAULT_VOICE_MATCH,
+    MAX_ITERATIONS,
+    METHODS,
+    SynthesisSettings,
+    check_voice_match,
+    resolve_iterations,
+)
+from engine.pipeline.synthesizer import (
+    DEFAULT_ACOUSTIC_CHECKPOINT,
+    REPO_ROOT,
+    TRAIN_ACOUSTIC_COMMAND,
+    DialogueSynthesizer,
+)
+
+__all__ = [
+    "DECODERS",
+    "DEFAULT_ACOUSTIC_CHECKPOINT",
+    "DEFAULT_PROMPT_SECONDS",
+    "DEFAULT_VOICE_MATCH",
+    "MAX_BATCH_SECONDS",
+    "MAX_ITERATIONS",
+    "MAX_PROMPT_SECONDS",
+    "MAX_TURN_SECONDS",
+    "METHODS",
+    "MIN_PROMPT_SECONDS",
+    "REPO_ROOT",
+    "TRAIN_ACOUSTIC_COMMAND",
+    "DialoguePlan",
+    "DialogueResult",
+    "DialogueSynthesizer",
+    "EncodedPrompt",
+    "Progress",
+    "SynthesisSettings",
+    "TurnAudio",
+    "VoiceSource",
+    "check_voice_match",
+    "resolve_iterations",
+]

@@ -1,0 +1,76 @@
+"""Decoding a planned dialogue: every turn through the acoustic decoder in one batch, then each turn's codec
+tokens back to audio (with the WORLD codec, pulled toward its prompt's voice: engine/codec/voice_match.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from engine.acoustic.decoding import DECODERS, pad_turns
+from engine.acoustic.model import AcousticModel
+from engine.acoustic.trace import DecodeResult
+from engine.codec.base import Codec
+from engine.codec.group_codec import GroupRVQCodec
+from engine.codec.voice_match import VoiceProfile, match_voice
+from engine.pipeline.progress import BAR, ProgressReporter
+from engine.semantic.t2s import SemanticPlan
+
+
+def decode_acoustic(
+    model: AcousticModel,
+    plans: Sequence[SemanticPlan],
+    prompt_tokens: Sequence[torch.Tensor],
+    method: str,
+    steps: int,
+    temperature: float,
+    guidance: float,
+    seed: int,
+    report: ProgressReporter,
+    keep_trace: bool,
+) -> DecodeResult:
+    """All turns through the acoustic decoder in one batch, turn i conditioned on `prompt_tokens[i]`."""
+    semantic, lengths = pad_turns([plan.tokens for plan in plans])
+    prompt, prompt_lengths = pad_turns(list(prompt_tokens))
+    lo, hi = BAR["acoustic"]
+    report("acoustic: encoding the voice prompts", lo)
+
+    def on_iteration(done: int, total: int) -> None:
+        report(f"acoustic: iteration {done}/{total}", lo + (hi - lo) * done / total)
+
+    return DECODERS[method](
+        model,
+        semantic,
+        lengths,
+        prompt,
+        prompt_lengths,
+        steps=steps,
+        temperature=float(temperature),
+        guidance=guidance,
+        seed=int(seed),
+        callback=on_iteration,
+        keep_trace=keep_trace,
+    )
+
+
+def decode_turns(
+    codec: Codec,
+    result: DecodeResult,
+    profiles: Sequence[VoiceProfile | None],
+    voice_match: float,
+    report: ProgressReporter,
+) -> list[np.ndarray]:
+    """Each turn's generated tokens (cut to its length) as audio; turn i matched to `profiles[i]` by the
+    strength `voice_match` when it is above 0, the profile exists and the codec is the WORLD one."""
+    lo, hi = BAR["codec"]
+    waves = []
+    for i, profile in enumerate(profiles):
+        report(f"codec decode: turn {i + 1}/{len(profiles)}", lo + (hi - lo) * i / len(profiles))
+        tokens = result.tokens[i, :, : int(result.lengths[i])]
+        if voice_match > 0 and profile is not None and isinstance(codec, GroupRVQCodec):
+            raw = match_voice(codec.dequantize(tokens), profile, codec.layout, voice_match)
+            waves.append(codec.synthesize_features(raw))
+        else:
+            waves.append(codec.decode(tokens))
+    return waves
