@@ -211,6 +211,20 @@ def generate(
 
 # Figures ----------------------------------------------------------------------------------------------------
 
+# The figures of a row, in the report's column order (_COLUMNS).
+_KEYS = (
+    "wer_base",
+    "wer_tiny",
+    "sim_resemblyzer",
+    "sim_dvector",
+    "id_resemblyzer",
+    "id_dvector",
+    "p808",
+    "ovrl",
+    "pace_ratio_median",
+    "pace_within_25",
+)
+
 
 def _mean(values) -> float | None:
     values = [v for v in values if v is not None]
@@ -332,21 +346,7 @@ def summarize(figs: Sequence[CaseFigures], settings: Sequence[str], default: str
         if not members:
             continue
         groups[group] = {
-            row: {
-                key: _mean(m["rows"].get(row, {}).get(key) for m in members)
-                for key in (
-                    "wer_base",
-                    "wer_tiny",
-                    "sim_resemblyzer",
-                    "sim_dvector",
-                    "id_resemblyzer",
-                    "id_dvector",
-                    "p808",
-                    "ovrl",
-                    "pace_ratio_median",
-                    "pace_within_25",
-                )
-            }
+            row: {key: _mean(m["rows"].get(row, {}).get(key) for m in members) for key in _KEYS}
             for row in [*settings, "real clips", "codec resynthesis"]
         }
     eer = {
@@ -368,18 +368,6 @@ _COLUMNS = (
     "DNSMOS OVRL",
     "pace / clip",
     "turns within 25 %",
-)
-_KEYS = (
-    "wer_base",
-    "wer_tiny",
-    "sim_resemblyzer",
-    "sim_dvector",
-    "id_resemblyzer",
-    "id_dvector",
-    "p808",
-    "ovrl",
-    "pace_ratio_median",
-    "pace_within_25",
 )
 
 

