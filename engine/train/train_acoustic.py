@@ -6,7 +6,7 @@ engine.train.train_acoustic ...`: one data shard per rank, only rank 0 writes).
 
     python -m engine.train.train_acoustic --synthetic --steps 300 --out runs/acoustic_toy/ckpt.pt
     nohup python -m engine.train.train_acoustic --data data/acoustic --out runs/acoustic/ckpt.pt \
-        --export assets/acoustic.pt > runs/acoustic.out 2>&1 &
+        --export assets/acoustic/acoustic.pt > runs/acoustic.out 2>&1 &
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from engine.acoustic.baselines import ARBaseline, ARConfig
+from engine.acoustic.baselines import ARBaseline
 from engine.acoustic.data import AcousticCorpus, Batch, read_corpus, sample_batch, synthetic_corpus
 from engine.acoustic.layout import TokenLayout
 from engine.acoustic.masking import SCHEMES, make_mask
-from engine.acoustic.model import AcousticConfig, AcousticModel, save_checkpoint
 from engine.acoustic.objective import masked_prediction_loss
 from engine.errors import UserInputError
+from engine.train.acoustic_models import build_model, export_model, rebuild_model, save_model
 
 ARCHS = ("parallel", "flattened", "delay")
 
@@ -165,71 +165,6 @@ def _split(corpus: AcousticCorpus) -> tuple[list[int], list[int]]:
     return [i for i in idx if i % 20 != 19], [i for i in idx if i % 20 == 19]
 
 
-def codec_codebooks(codec_dir: str, layout: TokenLayout) -> list[Tensor]:
-    """The codebook [K_q, D_q] of every token level of a Group-RVQ codec, in token order."""
-    from engine.codec import GroupRVQCodec, load_codec
-
-    codec = load_codec(codec_dir)
-    if not isinstance(codec, GroupRVQCodec) or tuple(codec.codebook_sizes) != layout.codebook_sizes:
-        raise UserInputError(
-            f"--codec {codec_dir} is not the Group-RVQ codec the training data was encoded with "
-            f"(levels {layout.codebook_sizes}); give that codec's directory, or leave --codec out."
-        )
-    books: list[Tensor | None] = [None] * layout.n_q
-    for vq, levels in zip(codec.quantizers, codec.groups):
-        for q, cb in zip(levels, vq.codebooks):
-            books[q] = cb.float()
-    return [b for b in books if b is not None]
-
-
-def build_model(arch: str, layout: TokenLayout, semantic_vocab: tuple[int, ...], args: argparse.Namespace):
-    common: dict[str, Any] = {
-        "codebook_sizes": layout.codebook_sizes,
-        "groups": layout.groups,
-        "semantic_vocab": semantic_vocab,
-        "d_model": args.d_model,
-        "n_layers": args.layers,
-        "n_heads": args.heads,
-        "dropout": args.dropout,
-    }
-    if arch == "parallel":
-        books = codec_codebooks(args.codec, layout) if args.codec else []
-        model = AcousticModel(
-            AcousticConfig(
-                **common,
-                ff_mult=args.ff_mult,
-                conv_kernel=args.conv_kernel,
-                prompt_mode=args.prompt_mode,
-                codebook_dims=tuple(b.shape[1] for b in books),
-            )
-        )
-        if books:
-            model.set_codebooks(books)
-        return model
-    return ARBaseline(ARConfig(**common, pattern=arch))
-
-
-def _save(path: Path, model: nn.Module, metadata: dict, **extra: Any) -> None:
-    if isinstance(model, AcousticModel):
-        save_checkpoint(path, model, metadata, **extra)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(
-        {"config": model.config.to_dict(), "model": model.state_dict(), "metadata": metadata, **extra}, tmp
-    )
-    tmp.replace(path)
-
-
-def _export(path: Path, model: nn.Module, metadata: dict, arch: str) -> None:
-    """The shipped form: no optimizer state, float16 weights, and the metadata also as readable JSON beside."""
-    if isinstance(model, AcousticModel):
-        save_checkpoint(path, model, metadata, half=True, arch=arch)
-    else:
-        _save(path, model, metadata, arch=arch)
-    path.with_suffix(".json").write_text(json.dumps({"arch": arch, **metadata}, indent=1, default=str) + "\n")
-
-
 def train(args: argparse.Namespace) -> dict[str, Any]:
     """Run (or resume) training as configured by the parsed command line; returns the final metadata."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -265,7 +200,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     if out.is_file() and not args.fresh:
         state = torch.load(out, map_location="cpu", weights_only=False)
     if state is not None:
-        model = _rebuild(state)
+        model = rebuild_model(state)
         arch = state.get("arch", "parallel")
     else:
         arch = args.arch
@@ -312,7 +247,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         }
 
     def checkpoint(quality: dict | None = None) -> None:
-        _save(
+        save_model(
             out,
             model,
             metadata(quality),
@@ -365,7 +300,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     if is_main:
         checkpoint(quality)
         if args.export:
-            _export(Path(args.export), model, metadata(quality), arch)
+            export_model(Path(args.export), model, metadata(quality), arch)
         with log_path.open("a") as f:
             f.write(json.dumps({"step": step, "eval": quality}) + "\n")
     if world > 1:
@@ -386,15 +321,6 @@ def load_training_data(args: argparse.Namespace) -> tuple[AcousticCorpus, str]:
     raise UserInputError("Give the training data: --data DIR (an acoustic corpus) or --synthetic.")
 
 
-def _rebuild(state: dict[str, Any]) -> nn.Module:
-    if state.get("arch", "parallel") == "parallel":
-        model: nn.Module = AcousticModel(AcousticConfig.from_dict(state["config"]))
-    else:
-        model = ARBaseline(ARConfig(**state["config"]))
-    model.load_state_dict(state["model"])
-    return model
-
-
 def export(args: argparse.Namespace) -> dict[str, Any]:
     """Write the model of the training checkpoint `args.out` (as far as it got) to `args.export` without the
     optimizer state, with the training run's metadata and an evaluation on the held-out part of the data."""
@@ -403,7 +329,7 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
         raise UserInputError(f"There is no training checkpoint at {out} to export; train first.")
     state = torch.load(out, map_location="cpu", weights_only=False)
     torch.set_num_threads(args.threads)
-    model = _rebuild(state)
+    model = rebuild_model(state)
     stored = dict(state["metadata"]["train_config"])
     stored["schemes"] = tuple(tuple(s) for s in stored["schemes"])
     if stored.get("level_weights") is not None:
@@ -412,7 +338,7 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     corpus, _ = load_training_data(args)
     quality = evaluate(model, corpus, _split(corpus)[1], cfg)
     meta = {**state["metadata"], "quality": quality, "exported_from": str(out)}
-    _export(Path(args.export), model, meta, state.get("arch", "parallel"))
+    export_model(Path(args.export), model, meta, state.get("arch", "parallel"))
     return meta
 
 
