@@ -4,7 +4,9 @@ learnable synthetic stand-in for smoke tests, and random cropped batches with a 
 On-disk format (a directory):
     meta.json      {"codebook_sizes": [...], "groups": [[...], ...], "semantic_vocab": [...], "frame_rate": 50}
     shard-*.pt     torch.save'd list of {"codes": int [Q, T], "semantic": int [T] or [T, F], "speaker": str,
-                   "utt": str}; codes and semantic have the same number of frames T.
+                   "utt": str, optionally "prompt_codes": int [Q, T]}; codes and semantic have the same number
+                   of frames T. prompt_codes are the same speech heard through a degraded channel (a voice
+                   prompt as a real clip would give it; see engine.train.prepare_acoustic --augment).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Utterance:
     semantic: Tensor  # [T] or [T, F] long
     speaker: str
     utt: str = ""
+    prompt_codes: Tensor | None = None  # [Q, T] long: the codes of this speech through a degraded channel
 
 
 @dataclass
@@ -50,6 +53,11 @@ class AcousticCorpus:
                 raise UserInputError(
                     f"Utterance {u.utt or i} has codes {tuple(u.codes.shape)} and semantic "
                     f"{tuple(u.semantic.shape)}; codes must be [{self.layout.n_q}, T] with T semantic frames."
+                )
+            if u.prompt_codes is not None and u.prompt_codes.shape != u.codes.shape:
+                raise UserInputError(
+                    f"Utterance {u.utt or i} has prompt codes {tuple(u.prompt_codes.shape)}; they must be the "
+                    f"shape of its codes {tuple(u.codes.shape)}."
                 )
             groups[u.speaker].append(i)
         self.by_speaker = dict(groups)
@@ -78,15 +86,17 @@ def write_corpus(
     small = max(*corpus_layout.codebook_sizes, *semantic_vocab) <= 2**15
     dtype = torch.int16 if small else torch.int32
     for k in range(0, len(utterances), shard_size):
-        items = [
-            {
+        items = []
+        for u in utterances[k : k + shard_size]:
+            item = {
                 "codes": torch.as_tensor(u.codes).to(dtype),
                 "semantic": torch.as_tensor(u.semantic).to(dtype),
                 "speaker": u.speaker,
                 "utt": u.utt,
             }
-            for u in utterances[k : k + shard_size]
-        ]
+            if u.prompt_codes is not None:
+                item["prompt_codes"] = torch.as_tensor(u.prompt_codes).to(dtype)
+            items.append(item)
         torch.save(items, directory / f"shard-{k // shard_size:05d}.pt")
 
 
@@ -103,9 +113,14 @@ def read_corpus(directory: str | Path) -> AcousticCorpus:
     utterances = []
     for shard in sorted(directory.glob("shard-*.pt")):
         for item in torch.load(shard, map_location="cpu", weights_only=False):
+            prompt = item.get("prompt_codes")
             utterances.append(
                 Utterance(
-                    item["codes"].long(), item["semantic"].long(), str(item["speaker"]), item.get("utt", "")
+                    item["codes"].long(),
+                    item["semantic"].long(),
+                    str(item["speaker"]),
+                    item.get("utt", ""),
+                    None if prompt is None else prompt.long(),
                 )
             )
     return AcousticCorpus(
@@ -183,6 +198,7 @@ def sample_batch(
     crop: int,
     prompt_frames: int,
     generator: torch.Generator,
+    channel_prob: float = 0.0,
 ) -> Batch:
     """Random crops of random utterances (from `indices`); each prompt is a crop of another utterance of the
     same speaker (of another region of the same utterance when the speaker has only one).
@@ -192,6 +208,8 @@ def sample_batch(
         indices: utterance indices this process may draw from (its DDP shard).
         batch_size, crop, prompt_frames: batch shape; turns shorter than `crop` are padded.
         generator: seeded random source.
+        channel_prob: how often a prompt is taken from its utterance's degraded-channel codes, where it has
+            them (the target always stays clean).
 
     Returns:
         The padded batch.
@@ -205,13 +223,13 @@ def sample_batch(
         sems.append(u.semantic[s:e].T if u.semantic.dim() == 2 else u.semantic[s:e])
         same = corpus.by_speaker[u.speaker]
         others = [j for j in same if j != indices[i]]
-        if others:
-            v = corpus.utterances[others[int(torch.randint(0, len(others), (1,), generator=generator))]]
-            ps, pe = _crop(v.codes.shape[1], prompt_frames, generator)
-            proms.append(v.codes[:, ps:pe])
-        else:
-            ps, pe = _crop(u.codes.shape[1], prompt_frames, generator)
-            proms.append(u.codes[:, ps:pe])
+        v = corpus.utterances[others[int(torch.randint(0, len(others), (1,), generator=generator))]] if others else u
+        ps, pe = _crop(v.codes.shape[1], prompt_frames, generator)
+        source = v.codes
+        if channel_prob > 0 and v.prompt_codes is not None:
+            if float(torch.rand((), generator=generator)) < channel_prob:
+                source = v.prompt_codes
+        proms.append(source[:, ps:pe])
     t = max(x.shape[-1] for x in toks)
     p = max(x.shape[-1] for x in proms)
     lengths = torch.tensor([x.shape[-1] for x in toks])

@@ -1,6 +1,12 @@
 """Turn the corpus into the acoustic generator's training data: codec tokens and frame-aligned phone tokens.
 
-    python -m engine.train.prepare_acoustic --corpus /work/corpus --out /work/acoustic_data
+    python -m engine.train.prepare_acoustic --corpus /work/corpus --out /work/acoustic_data [--augment 4]
+
+With --augment K, every training utterance also gets (a) prompt tokens of its audio passed through a random
+real-world channel (engine.data.channel: room, microphone, noise, band limit, lossy codec, level), which the
+trainer uses as the voice prompt in place of the clean tokens some of the time, and (b) a copy in one of
+K transformed voices of its speaker (engine.data.voice_transform; speaker name "<speaker>~v<k>"), with its
+own channel prompt. The targets stay clean. All draws are seeded by the utterance and speaker names.
 
 WORLD features come from the codec trainer's per-utterance cache (same analysis settings) and what is
 analysed here is added to it, so the corpus is analysed once and a rerun only repeats the quantization.
@@ -10,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import zlib
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -20,9 +27,12 @@ from engine.acoustic.data import Utterance as TokenUtterance
 from engine.acoustic.data import write_corpus
 from engine.acoustic.layout import TokenLayout
 from engine.codec.base import load_codec
-from engine.codec.feature_cache import analyze_to_cache, feature_cache_dir
-from engine.codec.group_codec import GroupRVQCodec
+from engine.codec.feature_cache import analyze_to_cache, feature_cache_dir, read_wav
+from engine.codec.group_codec import FeatureLayout, GroupRVQCodec
+from engine.codec.world_features import analyze, synthesize
+from engine.data.channel import simulate_channel
 from engine.data.manifest import Utterance, load_manifest
+from engine.data.voice_transform import VoiceTransform
 from engine.semantic.tokens import PhoneTokenizer
 
 _codec: GroupRVQCodec | None = None
@@ -35,15 +45,43 @@ def _init(codec_path: str) -> None:
     _codec = load_codec(codec_path)
 
 
-def _tokens(job: tuple[Utterance, str]) -> TokenUtterance:
-    utt, cache = job
+def _seeded(*names: str) -> np.random.Generator:
+    return np.random.default_rng([zlib.crc32(n.encode()) for n in names])
+
+
+def _tokens(job: tuple[Utterance, str, int]) -> list[TokenUtterance]:
+    """The utterance's tokens; with `variants` > 0 also its channel prompt and one transformed voice."""
+    utt, cache, variants = job
     assert _codec is not None
+    world = _codec.cfg.world
     if not Path(cache).exists():
-        analyze_to_cache((utt.wav_path, cache, _codec.cfg.world))
+        analyze_to_cache((utt.wav_path, cache, world))
     features = np.load(cache)
     codes = _codec.quantize_features(features)
     semantic = _tokenizer.from_alignment(utt.phones, codes.shape[1])
-    return TokenUtterance(codes, semantic, utt.speaker, utt.id)
+    if not variants:
+        return [TokenUtterance(codes, semantic, utt.speaker, utt.id)]
+
+    def through_channel(audio: np.ndarray, name: str) -> torch.Tensor:
+        degraded, _ = simulate_channel(audio, world.sample_rate, _seeded("channel", name))
+        prompt = _codec.quantize_features(FeatureLayout.flatten(analyze(degraded, world)))
+        assert prompt.shape[1] == codes.shape[1], (prompt.shape, codes.shape)
+        return prompt
+
+    clean = TokenUtterance(codes, semantic, utt.speaker, utt.id, through_channel(read_wav(utt.wav_path, world.sample_rate), utt.id))
+    k = zlib.crc32(utt.id.encode()) % variants
+    speaker = f"{utt.speaker}~v{k}"
+    frames = VoiceTransform.draw(_seeded("voice", speaker)).apply(_codec.layout.unflatten(features), world)
+    moved = FeatureLayout.flatten(frames)
+    variant_id = f"{utt.id}~v{k}"
+    variant = TokenUtterance(
+        _codec.quantize_features(moved),
+        semantic,
+        speaker,
+        variant_id,
+        through_channel(synthesize(frames, world), variant_id),
+    )
+    return [clean, variant]
 
 
 def select(utts: list[Utterance], cache_dir: Path, max_hours: float | None, seed: int = 0) -> list[Utterance]:
@@ -81,6 +119,7 @@ def prepare(
     work: Path,
     jobs: int,
     max_hours: float | None,
+    augment: int = 0,
 ) -> None:
     codec = load_codec(codec_path)
     cache_dir = feature_cache_dir(work, codec.cfg.world)
@@ -88,12 +127,13 @@ def prepare(
     cache_dir.mkdir(parents=True, exist_ok=True)
     for split in splits:
         utts = select(load_manifest(str(corpus), split), cache_dir, max_hours if split == "train" else None)
-        jobs_list = [(u, str(cache_dir / f"{u.id}.npy")) for u in utts]
+        variants = augment if split == "train" else 0
+        jobs_list = [(u, str(cache_dir / f"{u.id}.npy"), variants) for u in utts]
         started, done = time.time(), []
         with Pool(jobs, initializer=_init, initargs=(str(codec_path),)) as pool:
-            for i, item in enumerate(pool.imap(_tokens, jobs_list, chunksize=16)):
-                done.append(item)
-                if (i + 1) % 1000 == 0 or i + 1 == len(jobs_list):
+            for i, items in enumerate(pool.imap(_tokens, jobs_list, chunksize=16)):
+                done.extend(items)
+                if (i + 1) % 250 == 0 or i + 1 == len(jobs_list):
                     print(
                         f"{split}: {i + 1}/{len(jobs_list)} utterances ({time.time() - started:.0f} s)",
                         flush=True,
@@ -121,8 +161,17 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--max-hours", type=float, default=None, help="at most this much of the train split")
+    parser.add_argument(
+        "--augment",
+        type=int,
+        default=0,
+        metavar="K",
+        help="add channel-degraded prompts and K transformed voices per speaker to the train split",
+    )
     args = parser.parse_args(argv)
-    prepare(args.corpus, args.codec, args.out, args.splits.split(","), args.work, args.jobs, args.max_hours)
+    prepare(
+        args.corpus, args.codec, args.out, args.splits.split(","), args.work, args.jobs, args.max_hours, args.augment
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ engine.train.train_acoustic ...`: one data shard per rank, only rank 0 writes).
     python -m engine.train.train_acoustic --synthetic --steps 300 --out runs/acoustic_toy/ckpt.pt
     nohup python -m engine.train.train_acoustic --data data/acoustic --out runs/acoustic/ckpt.pt \
         --export assets/acoustic/acoustic.pt > runs/acoustic.out 2>&1 &
+    # fine-tune the shipped model on augmented data (prepare_acoustic --augment), prompts half degraded:
+    python -m engine.train.train_acoustic --data data/acoustic_aug --init assets/acoustic/acoustic.pt \
+        --channel-prob 0.5 --out runs/acoustic_ft/ckpt.pt
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class TrainConfig:
     log_every: int = 20
     save_every: int = 200
     eval_batches: int = 4
+    channel_prob: float = 0.0  # share of prompts taken through a degraded channel, where the data has them
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -186,6 +190,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         log_every=args.log_every,
         save_every=args.save_every,
         eval_batches=args.eval_batches,
+        channel_prob=args.channel_prob,
     )
     corpus, data_name = load_training_data(args)
     out = Path(args.out)
@@ -197,18 +202,26 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         train_idx = [train_idx[i] for i in sampler]
 
     state = None
+    history: list[dict[str, Any]] = []
     if out.is_file() and not args.fresh:
         state = torch.load(out, map_location="cpu", weights_only=False)
     if state is not None:
         model = rebuild_model(state)
         arch = state.get("arch", "parallel")
+    elif args.init:
+        # Fine-tuning: the weights of a trained (or shipped) model, a fresh optimizer and schedule.
+        init = torch.load(args.init, map_location="cpu", weights_only=False)
+        model = rebuild_model(init).float()
+        arch = init.get("arch", "parallel")
+        meta = init.get("metadata", {})
+        history = [*meta.get("history", []), {k: meta.get(k) for k in ("command", "data", "utterances", "steps")}]
+        history[-1]["init_from"] = str(args.init)
     else:
         arch = args.arch
         torch.manual_seed(cfg.seed)
         model = build_model(arch, corpus.layout, corpus.semantic_vocab, args)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
     step, elapsed = 0, 0.0
-    history: list[dict[str, Any]] = []
     gen = torch.Generator().manual_seed(cfg.seed + 1000 * rank)
     if state is not None:
         opt.load_state_dict(state["optimizer"])
@@ -262,7 +275,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     t_last = time.perf_counter()
     while step < cfg.steps:
         t0 = time.perf_counter()
-        batch = sample_batch(corpus, train_idx, cfg.batch_size, cfg.crop, cfg.prompt_frames, gen)
+        batch = sample_batch(
+            corpus, train_idx, cfg.batch_size, cfg.crop, cfg.prompt_frames, gen, cfg.channel_prob
+        )
         scheme = names[int(torch.multinomial(weights, 1, generator=gen))]
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
@@ -349,6 +364,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic", action="store_true", help="train on a learnable toy corpus (smoke test)")
     p.add_argument("--out", required=True, help="training checkpoint; resumed from when it exists")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    p.add_argument("--init", help="start from this model's weights (fine-tuning; e.g. assets/acoustic/acoustic.pt)")
+    p.add_argument(
+        "--channel-prob",
+        type=float,
+        default=d.channel_prob,
+        help="share of voice prompts heard through a degraded channel (data from prepare_acoustic --augment)",
+    )
     p.add_argument(
         "--export", help="also write the final model (no optimizer state) here, e.g. assets/acoustic.pt"
     )
