@@ -3,7 +3,17 @@
 import pytest
 
 from engine.errors import UserInputError
-from engine.text.transcript import TranscriptError, Turn, check_voices, parse_transcript, speakers
+from engine.text.tags import name_tags
+from engine.text.transcript import (
+    TranscriptError,
+    Turn,
+    as_read,
+    check_voices,
+    parse_transcript,
+    read_transcript,
+    speakers,
+    turn_sources,
+)
 
 
 def test_s_tags_and_names_mixed_with_four_plus_speakers():
@@ -153,3 +163,43 @@ def test_voices_match_ignoring_case_and_unused_voices_warn():
     assert check_voices(turns, {"s1": "one.wav", "alice": "two.wav"}) == []
     warnings = check_voices(turns, {"S1": 1, "Alice": 2, "S7": 3})
     assert len(warnings) == 1 and "S7 never speaks" in warnings[0] and "S1, Alice" in warnings[0]
+
+
+# Reading with the voices known: a `Name:` line that is not a speaker stays text (issue 23, point 4) --------
+
+PLAN = "[S1] Listen to the plan.\nRemember: bring the tickets.\n[S2] Fine.\nNote: it starts at eight."
+
+
+def test_a_name_line_without_a_voice_stays_text_and_its_reading_says_so():
+    turns, readings = read_transcript(PLAN, voiced=["S1", "S2"])
+    assert [t.text for t in turns] == [
+        "Listen to the plan. Remember: bring the tickets.",
+        "Fine. Note: it starts at eight.",
+    ]
+    kept = [(r.line, r.name, r.turn, r.speaker) for r in readings if r.kept_as_text]
+    assert kept == [(2, "Remember", 1, "S1"), (4, "Note", 2, "S2")]
+    assert [r.starts_turn for r in readings] == [True, False, True, False]
+    # Without the voices every `Name:` line starts a turn, as before.
+    assert speakers(parse_transcript(PLAN)) == ["S1", "Remember", "S2", "Note"]
+
+
+def test_a_name_is_a_speaker_with_a_voice_a_bracket_two_lines_or_the_first_line():
+    assert speakers(parse_transcript(PLAN, voiced=["S1", "S2", "remember"])) == ["S1", "Remember", "S2"]
+    text = "Alice: Hi.\n[Bob] Hello.\nCarol: One.\nCarol: Two.\nDan: Three."
+    assert speakers(parse_transcript(text, voiced=[])) == ["Alice", "Bob", "Carol"]  # Dan's line is text
+    tags = {tag.name: tag for tag in name_tags(text + " [S3] Four.")}
+    assert [name for name, tag in tags.items() if tag.certain] == ["Alice", "Bob", "Carol", "S3"]
+    assert tags["Carol"].colon_lines == (3, 4) and tags["Dan"].line == 5 and tags["S3"].is_s_tag
+
+
+def test_the_transcript_as_read_reads_the_same_without_the_voices():
+    turns, readings = read_transcript(PLAN, voiced=["S1", "S2"])
+    written = as_read(PLAN, readings)
+    assert written.splitlines()[1] == "  Remember: bring the tickets."
+    assert parse_transcript(written) == turns  # line numbers kept
+
+
+def test_turn_sources_keep_the_stage_directions_for_editing():
+    assert turn_sources("[S1] Hi (laughs).\n  more\n[S2] Yo.") == [("S1", "Hi (laughs). more"), ("S2", "Yo.")]
+    with pytest.raises(TranscriptError, match="has no text"):
+        turn_sources("[S1]\n[S2] Yo.")

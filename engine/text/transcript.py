@@ -9,7 +9,10 @@ Rules for each line:
   "Dr Smith", "Player 2") is followed by ':' (spaces before it allowed) and a space or the line end.
   So "3:30", "http://x" and "so he said: hi" never start a turn, and a colon later in a line is text.
   A single word and colon at the start of a line ("Note: ...") does start a turn; indent such a line to
-  keep it as text (`check_voices` says so when that speaker has no voice).
+  keep it as text (`check_voices` says so when that speaker has no voice). Given `voiced` (the names that
+  have a voice), `read_transcript` is stricter: a `Name:` line starts a turn only when the name has a voice,
+  speaks more than once (two `Name:` lines, or a `[Name]` tag), or opens the transcript; otherwise the line,
+  "Remember: bring the tickets." say, stays text of the turn above, and the line readings say so.
 - Any other line continues the previous turn (multi-line turns); a tag may stand alone on its line.
 - A line that starts like a tag but is malformed ("<S1>", "{S1}", "[S1 hi", "S1] hi", "[]") is an error.
 - Stage directions in parentheses, "(laughs)", are not spoken: they are kept in `Turn.directions`.
@@ -17,24 +20,32 @@ S-tags are case-insensitive ("[s1]" is S1); names are matched ignoring case, spe
 """
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from engine.errors import UserInputError
+from engine.text.tags import (
+    INLINE_S_TAG,
+    S_TAG,
+    TranscriptError,
+    name_tags,
+    s_tag_speaker,
+    shorten,
+    split_line,
+)
 
-__all__ = ["MAX_S_TAG", "TranscriptError", "Turn", "check_voices", "parse_transcript", "speakers"]
+__all__ = [
+    "LineReading",
+    "TranscriptError",
+    "Turn",
+    "as_read",
+    "check_voices",
+    "parse_transcript",
+    "read_transcript",
+    "speakers",
+    "turn_sources",
+]
 
-MAX_S_TAG = 99
-_NAME = re.compile(r"[^\W\d_][\w-]*(?:\s+[A-Z0-9][\w-]*){0,2}")  # "Alice", "Dr Smith", "Player 2"
-_S_TAG = re.compile(r"[sS](\d{1,3})")
-_BRACKET_TAG = re.compile(r"\[([^\[\]]*)\]")
-_INLINE_S_TAG = re.compile(r"\[\s*[sS]\d{1,3}\s*\]")
-_COLON_TAG = re.compile(rf"({_NAME.pattern})[ \t]*:(?=\s|$)")
 _EXAMPLE = "'[S1] Hello there.' or 'Alice: Hello there.'"
-
-
-class TranscriptError(UserInputError):
-    """The transcript cannot be read: the message names the line and the fix."""
 
 
 @dataclass(frozen=True)
@@ -47,85 +58,33 @@ class Turn:
     line: int = 0
 
 
+@dataclass(frozen=True)
+class LineReading:
+    """How one non-blank line of a transcript was read.
+
+    Attributes:
+        line: its 1-based number.
+        speaker: whose turn the line belongs to.
+        turn: the 1-based number of that turn (of the first one, for a line holding several).
+        starts_turn: the line starts a turn (with a tag) rather than continuing the one above.
+        kept_as_text: a `Name:` line read as text (the name is not a speaker: see `read_transcript`).
+        name: the name of such a line (else "").
+    """
+
+    line: int
+    speaker: str
+    turn: int
+    starts_turn: bool
+    kept_as_text: bool = False
+    name: str = ""
+
+
 @dataclass
 class _Draft:
     speaker: str
     line: int
     tag: str
     parts: list[tuple[int, str]]  # (line number, raw text) pieces of the turn
-
-
-def _shorten(text: str, limit: int = 50) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _speaker_from_s_tag(match: re.Match[str], line_number: int, raw: str) -> str:
-    number = int(match.group(1))
-    if not 1 <= number <= MAX_S_TAG:
-        raise TranscriptError(
-            f"Line {line_number}: '{_shorten(raw)}' uses speaker S{number}, but speaker tags go from S1 to "
-            f"S{MAX_S_TAG}; renumber the speaker, e.g. '[S1] ...'."
-        )
-    return f"S{number}"
-
-
-def _raise_if_bad_tag(line: str, line_number: int) -> None:
-    """Raise for a line that starts like a malformed speaker tag ("<3 you" is not one: it stays text)."""
-    shown = _shorten(line)
-    match = re.match(r"[<{]\s*([^<>{}]{0,40}?)\s*[>}]\s*(.*)", line)
-    if match:
-        inner = match.group(1) or "S1"
-        raise TranscriptError(
-            f"Line {line_number}: '{shown}' does not start with a speaker tag; write "
-            f"'[{inner}] {_shorten(match.group(2), 30)}' or '{inner}: {_shorten(match.group(2), 30)}'."
-        )
-    if line.startswith("[") and "]" not in line:
-        word = re.match(r"\[\s*(\S*)\s*(.*)", line)
-        inner, rest = (word.group(1) or "S1", word.group(2)) if word else ("S1", "")
-        raise TranscriptError(
-            f"Line {line_number}: the speaker tag in '{shown}' has no closing ']'; write "
-            f"'[{inner}] {_shorten(rest, 30)}'."
-        )
-    match = re.match(r"([^\s\[\]()]{1,30})\]\s*(.*)", line)
-    if match:
-        raise TranscriptError(
-            f"Line {line_number}: the speaker tag in '{shown}' has no opening '['; write "
-            f"'[{match.group(1)}] {_shorten(match.group(2), 30)}'."
-        )
-    match = _BRACKET_TAG.match(line)
-    if match and not match.group(1).strip():
-        raise TranscriptError(
-            f"Line {line_number}: '{shown}' has an empty speaker tag '[]'; put the speaker in it, "
-            f"e.g. '[S1] {_shorten(line[match.end():], 30)}'."
-        )
-    if match:
-        raise TranscriptError(
-            f"Line {line_number}: '[{_shorten(match.group(1), 30)}]' is not a speaker tag: a speaker is "
-            f"S1 to S{MAX_S_TAG} or a name of 1 to 3 words (letters, digits, '-', '_'); write e.g. "
-            f"'[S1] {_shorten(line[match.end():], 30)}' or 'Alice: ...'."
-        )
-
-
-def _split_line(line: str, line_number: int, names: bool) -> tuple[str | None, str]:
-    """(speaker or None for a continuation, the rest of the line); `names`: look for 'Name:' tags too."""
-    match = _BRACKET_TAG.match(line)
-    if match:
-        inner = match.group(1).strip()
-        s_tag = _S_TAG.fullmatch(inner)
-        if s_tag:
-            return _speaker_from_s_tag(s_tag, line_number, line), line[match.end():]
-        if _NAME.fullmatch(inner):
-            return " ".join(inner.split()), line[match.end():]
-        _raise_if_bad_tag(line, line_number)
-    match = _COLON_TAG.match(line) if names else None
-    if match:
-        name = " ".join(match.group(1).split())
-        s_tag = _S_TAG.fullmatch(name)
-        return (_speaker_from_s_tag(s_tag, line_number, line) if s_tag else name), line[match.end():]
-    if re.match(r"[<{\[]|[^\s\[\]()]{1,30}\]", line):
-        _raise_if_bad_tag(line, line_number)
-    return None, line
 
 
 def _take_directions(text: str, line_number: int) -> tuple[str, list[str]]:
@@ -142,7 +101,7 @@ def _take_directions(text: str, line_number: int) -> tuple[str, list[str]]:
         elif char == ")":
             if depth == 0:
                 raise TranscriptError(
-                    f"Line {line_number}: '{_shorten(text)}' has a ')' with no '(' before it; "
+                    f"Line {line_number}: '{shorten(text)}' has a ')' with no '(' before it; "
                     "write the stage direction as '(laughs)' or remove the ')'."
                 )
             depth -= 1
@@ -158,7 +117,7 @@ def _take_directions(text: str, line_number: int) -> tuple[str, list[str]]:
             spoken.append(char)
     if depth:
         raise TranscriptError(
-            f"Line {line_number}: '{_shorten(text)}' has a '(' that is never closed; close the stage "
+            f"Line {line_number}: '{shorten(text)}' has a '(' that is never closed; close the stage "
             "direction on the same line, e.g. '(laughs)', or remove the '('."
         )
     return "".join(spoken), [direction for direction in directions if direction]
@@ -180,7 +139,7 @@ def _finish(draft: _Draft) -> Turn:
         else:
             what, example = "no text", f"[{draft.speaker}] Hello there."
         raise TranscriptError(
-            f"Line {draft.line}: the turn of {draft.speaker} ('{_shorten(draft.tag)}') has {what}; write the "
+            f"Line {draft.line}: the turn of {draft.speaker} ('{shorten(draft.tag)}') has {what}; write the "
             f"words after the tag, e.g. '{example}', or delete the line."
         )
     return Turn(draft.speaker, spoken, tuple(directions), draft.line)
@@ -199,11 +158,14 @@ def _name_hint(line: str) -> str:
     )
 
 
-def parse_transcript(text: str) -> list[Turn]:
+def parse_transcript(text: str, voiced: Collection[str] | None = None) -> list[Turn]:
     """Parse a dialogue transcript into turns (rules in the module docstring).
 
     Args:
         text: the transcript, e.g. "[S1] Hi there! (laughs)\\n[S2] Hello.\\nAlice: Hi, both."
+        voiced: None: every `Name:` line starts a turn. Else the names that have a voice: a `Name:` line then
+            starts a turn only for those, names that speak more than once and the first line
+            (`read_transcript`).
 
     Returns:
         The turns in order; `Turn.line` is the 1-based line where each starts.
@@ -212,35 +174,101 @@ def parse_transcript(text: str) -> list[Turn]:
         TranscriptError: empty transcript, text before the first tag, a malformed tag, a turn with nothing to
             say, or unbalanced parentheses; the message names the line and the fix.
     """
+    return read_transcript(text, voiced)[0]
+
+
+def read_transcript(text: str, voiced: Collection[str] | None = None) -> tuple[list[Turn], list[LineReading]]:
+    """Parse a transcript into turns and say how each line was read.
+
+    Args:
+        text: the transcript.
+        voiced: None: every `Name:` line starts a turn (as `parse_transcript` without it). Else the names
+            (any case) that have a voice: a `Name:` line then starts a turn only when its name is one of
+            them, speaks more than once (`NameTag.certain`) or opens the transcript; any other `Name:` line
+            ("Remember: bring the tickets.") is text of the turn above, and its reading says so.
+
+    Returns:
+        (the turns, one reading per non-blank line).
+
+    Raises:
+        TranscriptError: as `parse_transcript`.
+    """
+    drafts, readings = _read_drafts(text, voiced)
+    return [_finish(draft) for draft in drafts], readings
+
+
+def _read_drafts(text: str, voiced: Collection[str] | None) -> tuple[list[_Draft], list[LineReading]]:
     lines = text.lstrip("\ufeff").splitlines()
     if not any(line.strip() for line in lines):
         raise TranscriptError(f"The transcript is empty; write one turn per line, e.g. {_EXAMPLE}")
+    keep: set[str] | None = None
+    if voiced is not None:
+        keep = {str(name).strip().casefold() for name in voiced}
+        keep |= {tag.name.casefold() for tag in name_tags(text) if tag.certain}
     drafts: list[_Draft] = []
+    readings: list[LineReading] = []
     spellings: dict[str, str] = {}
     for line_number, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line:
             continue
-        speaker, rest = _split_line(line, line_number, names=not raw[0].isspace())
+        speaker, rest, kind = split_line(line, line_number, names=not raw[0].isspace())
+        kept_as_text = ""
+        if kind == "colon" and keep is not None and speaker.casefold() not in keep and drafts:
+            kept_as_text, speaker, rest = speaker, None, line
         # "[S1] Hi. [S2] Hello." holds two turns: cut the rest of the line at each inline S-tag.
-        pieces = _INLINE_S_TAG.split(rest)
-        tags = [tag.strip("[] \t") for tag in _INLINE_S_TAG.findall(rest)]
+        pieces = INLINE_S_TAG.split(rest)
+        tags = [tag.strip("[] \t") for tag in INLINE_S_TAG.findall(rest)]
         if speaker is not None:
             speaker = spellings.setdefault(speaker.casefold(), speaker)
-            drafts.append(_Draft(speaker, line_number, _shorten(line), [(line_number, pieces[0])]))
+            drafts.append(_Draft(speaker, line_number, shorten(line), [(line_number, pieces[0])]))
         elif drafts:
             drafts[-1].parts.append((line_number, pieces[0]))
         else:
             raise TranscriptError(
-                f"Line {line_number}: '{_shorten(line)}' comes before the first speaker tag; start it with "
-                f"a tag, e.g. '[S1] {_shorten(line, 30)}' or 'Alice: {_shorten(line, 30)}'.{_name_hint(line)}"
+                f"Line {line_number}: '{shorten(line)}' comes before the first speaker tag; start it with "
+                f"a tag, e.g. '[S1] {shorten(line, 30)}' or 'Alice: {shorten(line, 30)}'.{_name_hint(line)}"
             )
+        readings.append(
+            LineReading(
+                line_number,
+                drafts[-1].speaker,
+                len(drafts),
+                speaker is not None,
+                bool(kept_as_text),
+                kept_as_text,
+            )
+        )
         for tag, piece in zip(tags, pieces[1:], strict=True):
-            inline = _speaker_from_s_tag(_S_TAG.fullmatch(tag), line_number, line)
+            inline = s_tag_speaker(S_TAG.fullmatch(tag), line_number, line)
             inline = spellings.setdefault(inline.casefold(), inline)
-            tag_text = f"[{tag}]{_shorten(piece, 40)}"
+            tag_text = f"[{tag}]{shorten(piece, 40)}"
             drafts.append(_Draft(inline, line_number, tag_text, [(line_number, piece)]))
-    return [_finish(draft) for draft in drafts]
+    return drafts, readings
+
+
+def turn_sources(text: str, voiced: Collection[str] | None = None) -> list[tuple[str, str]]:
+    """Each turn's speaker and its text as written (stage directions kept, its lines joined by spaces), read
+    as `read_transcript` reads it; for editing the turns one by one.
+
+    Raises:
+        TranscriptError: as `parse_transcript`.
+    """
+    drafts = _read_drafts(text, voiced)[0]
+    for draft in drafts:  # what is wrong with a turn (nothing to say, unbalanced parentheses) is raised here
+        _finish(draft)
+    return [
+        (d.speaker, " ".join(" ".join(piece.split()) for _, piece in d.parts if piece.strip()))
+        for d in drafts
+    ]
+
+
+def as_read(text: str, readings: Sequence[LineReading]) -> str:
+    """The transcript with every `Name:` line that was read as text indented, so that `parse_transcript`
+    without `voiced` (the pipeline's reading) reads it the same way; line numbers are kept."""
+    indent = {r.line for r in readings if r.kept_as_text}
+    lines = text.lstrip("\ufeff").splitlines()
+    return "\n".join("  " + line if n in indent else line for n, line in enumerate(lines, start=1))
 
 
 def speakers(turns: Sequence[Turn]) -> list[str]:
@@ -270,7 +298,7 @@ def check_voices(turns: Sequence[Turn], voices: Mapping[str, object]) -> list[st
         number, turn = next((i, t) for i, t in enumerate(turns, start=1) if t.speaker == missing[0])
         others = f" (no voice either for {', '.join(missing[1:])})" if len(missing) > 1 else ""
         hint = ""
-        if not _S_TAG.fullmatch(turn.speaker):
+        if not S_TAG.fullmatch(turn.speaker):
             hint = (
                 f"; if '{turn.speaker}' on line {turn.line} is part of the text, not a speaker, indent "
                 "that line or join it to the line before"
