@@ -81,6 +81,8 @@ class TurnFigures:
         similarity_other: highest cosine of the turn to another speaker's recording.
         reference_wer: WER of the real recording of the same sentence by the same voice (None: not given).
         reference_similarity: cosine of that real recording to the other recording of its speaker.
+        heard_base, wer_base: what Whisper base (the main judge) heard, and its WER.
+        p808: DNSMOS P.808 of the turn (None: too little sound to judge).
     """
 
     speaker: str
@@ -92,6 +94,9 @@ class TurnFigures:
     similarity_other: float | None
     reference_wer: float | None = None
     reference_similarity: float | None = None
+    heard_base: str = ""
+    wer_base: float | None = None
+    p808: float | None = None
 
 
 @dataclass(frozen=True)
@@ -107,10 +112,12 @@ class E2EFigures:
         rss_before_mb: resident memory right before the timed call (models loaded).
         peak_mb: resident-memory high-water mark during the timed call.
         warmup_peak_mb: high-water mark during the warm-up (model loading included).
-        wer: Whisper WER pooled over all turns (all errors / all reference words).
+        wer: Whisper tiny.en WER pooled over all turns (all errors / all reference words).
         reference_wer: the same over the real recordings (None: not given).
         turns: per-turn scores.
-        scoring_seconds: time Whisper and the speaker encoder took (not part of the RTF).
+        scoring_seconds: time Whisper, DNSMOS and the speaker encoder took (not part of the RTF).
+        wer_base: Whisper base WER pooled over all turns; reference_wer_base: over the real recordings.
+        p808: DNSMOS P.808, mean over turns.
     """
 
     method: str
@@ -128,6 +135,9 @@ class E2EFigures:
     reference_wer: float | None
     turns: tuple[TurnFigures, ...]
     scoring_seconds: float
+    wer_base: float | None = None
+    reference_wer_base: float | None = None
+    p808: float | None = None
 
 
 # The dialogue ------------------------------------------------------------------------------------------------
@@ -231,24 +241,31 @@ def score_turns(
     reference_recordings: Sequence[str | Path | None],
     transcriber,
     encoder,
-) -> tuple[tuple[TurnFigures, ...], float, float | None]:
-    """Whisper WER and speaker similarity of every generated turn, and of the real recordings given.
+    base,
+) -> tuple[tuple[TurnFigures, ...], dict[str, float | None]]:
+    """Whisper WER (tiny.en and base), DNSMOS P.808 and speaker similarity of every generated turn, and the
+    WERs of the real recordings given.
 
     Returns:
-        Per-turn figures, the WER pooled over the turns, and over the real recordings (None: none given).
+        Per-turn figures, and the pooled figures: "wer", "wer_base" over the turns, "reference_wer",
+        "reference_wer_base" over the real recordings (None: none given), "p808" the turns' mean.
     """
+    from engine.eval.naturalness import p808_scores
     from engine.eval.wer import speech_wer
 
     rate = result.sample_rate
-    scored = speech_wer([t.audio for t in result.turns], rate, texts, transcriber)
+    audio = [t.audio for t in result.turns]
+    scored = speech_wer(audio, rate, texts, transcriber)
+    scored_base = speech_wer(audio, rate, texts, base)
+    p808 = p808_scores(audio, rate)
     others = {s: load_voice_prompt(p, name=f"{s}'s other recording") for s, p in other_recordings.items()}
     real = [load_voice_prompt(p) if p is not None else None for p in reference_recordings]
     kept = [i for i, r in enumerate(real) if r is not None]
-    real_scored = None
+    real_scored = real_scored_base = None
     if kept:
-        real_scored = speech_wer(
-            [real[i].samples for i in kept], real[kept[0]].sample_rate, [texts[i] for i in kept], transcriber
-        )
+        real_audio, real_texts = [real[i].samples for i in kept], [texts[i] for i in kept]
+        real_scored = speech_wer(real_audio, real[kept[0]].sample_rate, real_texts, transcriber)
+        real_scored_base = speech_wer(real_audio, real[kept[0]].sample_rate, real_texts, base)
     real_wer = dict(zip(kept, real_scored.per_utterance)) if real_scored else {}
     turns = []
     for i, turn in enumerate(result.turns):
@@ -269,9 +286,19 @@ def score_turns(
                 reference_similarity=(
                     _similarity(encoder, reference.samples, reference.sample_rate, own) if reference else None
                 ),
+                heard_base=scored_base.hypotheses[i],
+                wer_base=scored_base.per_utterance[i],
+                p808=p808[i],
             )
         )
-    return tuple(turns), scored.wer, real_scored.wer if real_scored else None
+    pooled = {
+        "wer": scored.wer,
+        "wer_base": scored_base.wer,
+        "reference_wer": real_scored.wer if real_scored else None,
+        "reference_wer_base": real_scored_base.wer if real_scored_base else None,
+        "p808": _mean(p808),
+    }
+    return tuple(turns), pooled
 
 
 def measure(
@@ -285,6 +312,7 @@ def measure(
     reference_recordings: Sequence[str | Path | None] | None = None,
     transcriber=None,
     encoder=None,
+    base_transcriber=None,
 ) -> tuple[E2EFigures, DialogueResult]:
     """Generate the dialogue once untimed (warm-up) and once timed, then score every turn.
 
@@ -299,7 +327,8 @@ def measure(
         other_recordings: speaker -> another recording of that voice, for speaker similarity.
         method, iterations, seed: the acoustic decoding (None iterations: the method's default).
         reference_recordings: per turn, a real recording of its text by its voice (or None), scored alike.
-        transcriber: an engine.eval.wer.Transcriber to reuse (loaded here when None).
+        transcriber: an engine.eval.wer.Transcriber of tiny.en to reuse (loaded here when None).
+        base_transcriber: a Transcriber of Whisper base, the main judge (loaded here when None).
         encoder: an engine.eval.similarity.SpeakerEncoder to reuse (loaded here when None).
 
     Returns:
@@ -331,8 +360,14 @@ def measure(
     peak = peak_memory_mb()
 
     start = time.perf_counter()
-    turns, wer, reference_wer = score_turns(
-        result, texts, other_recordings, references, transcriber or Transcriber(), encoder or SpeakerEncoder()
+    turns, pooled = score_turns(
+        result,
+        texts,
+        other_recordings,
+        references,
+        transcriber or Transcriber(),
+        encoder or SpeakerEncoder(),
+        base_transcriber or Transcriber(model="base"),
     )
     seconds = _stage_seconds(result)
     figures = E2EFigures(
@@ -347,10 +382,13 @@ def measure(
         rss_before_mb=rss_before,
         peak_mb=peak,
         warmup_peak_mb=warmup_peak,
-        wer=wer,
-        reference_wer=reference_wer,
+        wer=pooled["wer"],
+        reference_wer=pooled["reference_wer"],
         turns=turns,
         scoring_seconds=time.perf_counter() - start,
+        wer_base=pooled["wer_base"],
+        reference_wer_base=pooled["reference_wer_base"],
+        p808=pooled["p808"],
     )
     return figures, result
 
@@ -381,8 +419,11 @@ def tables(figures: E2EFigures, labels: Mapping[str, str] | None = None) -> tupl
             ("peak resident memory during the run (MiB)", round(figures.peak_mb)),
             ("resident memory before the run, models loaded (MiB)", round(figures.rss_before_mb)),
             ("peak during the warm-up, model loading included (MiB)", round(figures.warmup_peak_mb)),
-            ("WER over all turns (Whisper tiny.en)", figures.wer),
-            ("WER of the real recordings of the same sentences", figures.reference_wer),
+            ("WER over all turns (Whisper base, the main judge)", figures.wer_base),
+            ("WER of the real recordings of the same sentences (Whisper base)", figures.reference_wer_base),
+            ("WER over all turns (Whisper tiny.en, as in earlier runs)", figures.wer),
+            ("WER of the real recordings (Whisper tiny.en)", figures.reference_wer),
+            ("DNSMOS P.808, mean over turns", figures.p808),
             (
                 "speaker similarity to own voice, mean over turns",
                 _mean([t.similarity_own for t in figures.turns]),
@@ -409,6 +450,8 @@ def tables(figures: E2EFigures, labels: Mapping[str, str] | None = None) -> tupl
             "speaker",
             "s",
             "WER",
+            "WER base",
+            "P.808",
             "real rec. WER",
             "sim own",
             "sim other",
@@ -422,6 +465,8 @@ def tables(figures: E2EFigures, labels: Mapping[str, str] | None = None) -> tupl
                 labels.get(t.speaker, t.speaker),
                 round(t.seconds, 2),
                 t.wer,
+                t.wer_base,
+                t.p808,
                 t.reference_wer,
                 t.similarity_own,
                 t.similarity_other,
@@ -432,7 +477,7 @@ def tables(figures: E2EFigures, labels: Mapping[str, str] | None = None) -> tupl
             for i, t in enumerate(figures.turns)
         ),
         caption=(
-            "Per turn: WER against its text; cosine (resemblyzer) to another recording of its own voice and of "
+            "Per turn: WER against its text (Whisper tiny.en and base); DNSMOS P.808; cosine (resemblyzer) to another recording of its own voice and of "
             "the other voice; the same for the real recording of the sentence by the same voice"
         ),
         float_format=".2f",
@@ -446,6 +491,8 @@ def tables(figures: E2EFigures, labels: Mapping[str, str] | None = None) -> tupl
             "turns",
             "s",
             "mean WER",
+            "mean WER base",
+            "mean P.808",
             "real rec. mean WER",
             "mean sim own",
             "mean sim other",
@@ -457,6 +504,8 @@ def tables(figures: E2EFigures, labels: Mapping[str, str] | None = None) -> tupl
                 len(mine := [t for t in figures.turns if t.speaker == s]),
                 round(sum(t.seconds for t in mine), 1),
                 _mean([t.wer for t in mine]),
+                _mean([t.wer_base for t in mine]),
+                _mean([t.p808 for t in mine]),
                 _mean([t.reference_wer for t in mine]),
                 _mean([t.similarity_own for t in mine]),
                 _mean([t.similarity_other for t in mine]),
@@ -479,7 +528,8 @@ def sections(figures: E2EFigures, case: DialogueCase, acoustic: str) -> list[Sec
         "of its eval recordings; speaker similarity is measured against another. The whole pipeline ran once "
         "untimed on a short dialogue (warm-up: model loading) and then once timed on this dialogue, as a first "
         "generation with these clips (prompts encoded, no cached state). Acoustic model: "
-        f"`{acoustic}`. WER and similarity are scored afterwards ({figures.scoring_seconds:.1f} s, not in the RTF)."
+        f"`{acoustic}`. WER (Whisper base, and tiny.en as in earlier runs), DNSMOS P.808 and similarity are "
+        f"scored afterwards ({figures.scoring_seconds:.1f} s, not in the RTF)."
     )
     return [Section(title="End to end", text=text, items=tables(figures, case.labels))]
 

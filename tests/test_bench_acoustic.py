@@ -66,7 +66,8 @@ def test_run_gives_a_row_per_setting_and_reference(run_result):
     default = next(row for row in matched.rows if row[0] == DialogueSynthesizer().voice_match)
     assert (default[1], default[-1]) == (sweep.rows[3][col["WER"]], sweep.rows[3][col["similarity"]])
     for row in sweep.rows:
-        assert row[col["WER"]] >= 0
+        assert row[col["WER"]] >= 0 and row[col["WER base"]] >= 0
+        assert 1.0 <= row[col["P.808"]] <= 5.0
         assert -1.0 <= row[col["similarity"]] <= 1.0
     for row in sweep.rows[2:]:
         assert row[col["passes"]] > 0 and row[col["acoustic s"]] > 0 and row[col["RTF pipeline"]] > 0
@@ -87,8 +88,12 @@ def test_run_writes_the_plot_and_the_figures(run_result):
     figures = json.loads((out / "acoustic_figures.json").read_text())
     assert figures["voices"] == ["low"] and len(figures["items"]) == 1
     assert [r["name"] for r in figures["references"]] == ["original", "codec resynthesis"]
-    # The reference recordings are clear espeak-ng speech: Whisper hears them well.
-    assert figures["references"][0]["wer"] < 0.3
+    # The reference recordings are clear espeak-ng speech: both Whispers hear them well, and DNSMOS
+    # scores the original above the tiny random model's output.
+    original = figures["references"][0]
+    assert original["wer"] < 0.3 and original["wer_base"] < 0.3
+    assert original["transcripts_base"][0]
+    assert original["p808"] > figures["sweep"][0]["p808"]
 
 
 def _figures(codec_wer, group4, soundstorm16, similarity=0.85):

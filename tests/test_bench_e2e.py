@@ -3,6 +3,7 @@ memory and the scoring plumbing do not depend on its weights), and the dialogue'
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -77,14 +78,17 @@ def test_every_turn_is_scored(measured):
     assert figures.turns[1].text == "Could you close the window?"
     for turn, audio in zip(figures.turns, result.turns, strict=True):
         assert turn.seconds == pytest.approx(len(audio.audio) / result.sample_rate)
-        assert turn.wer >= 0
+        assert turn.wer >= 0 and turn.wer_base >= 0 and turn.heard_base == turn.heard_base.strip()
+        assert turn.p808 is None or 1.0 <= turn.p808 <= 5.0
         assert -1.0 <= turn.similarity_own <= 1.0 and -1.0 <= turn.similarity_other <= 1.0
-    assert figures.wer >= 0
+    assert figures.wer >= 0 and figures.wer_base >= 0
+    assert figures.p808 == pytest.approx(np.mean([t.p808 for t in figures.turns if t.p808 is not None]))
     # Turn 1's real recording is espeak-ng reading its sentence in S1's voice: heard, and close to S1's other clip.
     first = figures.turns[0]
     assert first.reference_wer is not None and first.reference_wer <= 0.2
     assert first.reference_similarity > 0.75
     assert figures.reference_wer == first.reference_wer
+    assert figures.reference_wer_base is not None and figures.reference_wer_base <= 0.2
     assert all(t.reference_wer is None and t.reference_similarity is None for t in figures.turns[1:])
 
 

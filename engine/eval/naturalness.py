@@ -3,6 +3,7 @@ ship inside the package and run offline. Real clips score 3.3-4.0 here, WORLD re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,3 +110,14 @@ def dnsmos(samples: np.ndarray, sample_rate: int) -> Dnsmos:
     if _judge is None:
         _judge = DnsmosJudge()
     return _judge.score(samples, sample_rate)
+
+
+def p808_scores(clips: Sequence[np.ndarray], sample_rate: int) -> list[float | None]:
+    """DNSMOS P.808 of each clip; None for a clip it cannot judge (silent, empty or not finite)."""
+    scores: list[float | None] = []
+    for clip in clips:
+        try:
+            scores.append(float(dnsmos(clip, sample_rate).p808))
+        except UserInputError:
+            scores.append(None)
+    return scores
