@@ -43,7 +43,11 @@ def test_a_simulated_channel_keeps_length_and_range_and_is_seeded():
         assert np.all(np.abs(y) <= 1.0) and np.all(np.isfinite(y))
         again, steps_again = channel.simulate_channel(x, SR, np.random.default_rng(seed))
         assert steps == steps_again and np.array_equal(y, again)
-    described = {s.split()[0] for seed in range(40) for s in channel.simulate_channel(x, SR, np.random.default_rng(seed))[1]}
+    described = {
+        s.split()[0]
+        for seed in range(40)
+        for s in channel.simulate_channel(x, SR, np.random.default_rng(seed))[1]
+    }
     assert {"reverb", "mic", "peak"} <= described  # several different stages are drawn over 40 seeds
 
 
@@ -142,7 +146,9 @@ def test_channel_prompts_are_stored_and_drawn_as_often_as_asked(tmp_path):
     corpus = _corpus(with_prompts=True)
     write_corpus(tmp_path, LAYOUT, (4,), corpus.utterances)
     back = read_corpus(tmp_path)
-    assert all(torch.equal(a.prompt_codes, b.prompt_codes) for a, b in zip(corpus.utterances, back.utterances))
+    assert all(
+        torch.equal(a.prompt_codes, b.prompt_codes) for a, b in zip(corpus.utterances, back.utterances)
+    )
 
     def degraded_share(prob: float) -> float:
         b = sample_batch(back, list(range(6)), 400, 40, 40, torch.Generator().manual_seed(1), prob)

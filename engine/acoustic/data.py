@@ -223,12 +223,16 @@ def sample_batch(
         sems.append(u.semantic[s:e].T if u.semantic.dim() == 2 else u.semantic[s:e])
         same = corpus.by_speaker[u.speaker]
         others = [j for j in same if j != indices[i]]
-        v = corpus.utterances[others[int(torch.randint(0, len(others), (1,), generator=generator))]] if others else u
+        v = (
+            corpus.utterances[others[int(torch.randint(0, len(others), (1,), generator=generator))]]
+            if others
+            else u
+        )
         ps, pe = _crop(v.codes.shape[1], prompt_frames, generator)
         source = v.codes
-        if channel_prob > 0 and v.prompt_codes is not None:
-            if float(torch.rand((), generator=generator)) < channel_prob:
-                source = v.prompt_codes
+        degradable = channel_prob > 0 and v.prompt_codes is not None
+        if degradable and float(torch.rand((), generator=generator)) < channel_prob:
+            source = v.prompt_codes
         proms.append(source[:, ps:pe])
     t = max(x.shape[-1] for x in toks)
     p = max(x.shape[-1] for x in proms)

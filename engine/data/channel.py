@@ -25,7 +25,9 @@ BANDS = ("telephone", "4k", "5.5k")
 CODECS = ("mulaw", "g722", "gsm", "mp3", "opus")
 
 
-def simulate_channel(x: np.ndarray, sample_rate: int, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
+def simulate_channel(
+    x: np.ndarray, sample_rate: int, rng: np.random.Generator
+) -> tuple[np.ndarray, list[str]]:
     """A random real-world channel applied to mono float audio; returns (audio, what was applied).
 
     Args:
@@ -89,7 +91,10 @@ def add_noise(x: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.ndar
     if kind == "hum":
         base = rng.choice((50.0, 60.0))
         t = np.arange(n) / sr
-        noise = sum(rng.uniform(0.2, 1) / k * np.sin(2 * np.pi * base * k * t + rng.uniform(0, 6.3)) for k in (1, 2, 3, 5))
+        noise = sum(
+            rng.uniform(0.2, 1) / k * np.sin(2 * np.pi * base * k * t + rng.uniform(0, 6.3))
+            for k in (1, 2, 3, 5)
+        )
     else:
         white = np.fft.rfft(rng.standard_normal(n))
         f = np.maximum(np.fft.rfftfreq(n, 1 / sr), 20.0)
@@ -125,8 +130,11 @@ def code_lossily(x: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.n
     if codec == "gsm":
         return _ffmpeg(x, sr, ["-c:a", "libgsm", "-ar", "8000", "-f", "gsm"]), "GSM 06.10"
     kbps = int(rng.choice((16, 24, 32))) if codec == "mp3" else int(rng.choice((8, 12, 16)))
-    args = ["-c:a", "libmp3lame", "-b:a", f"{kbps}k", "-f", "mp3"] if codec == "mp3" else [
-        "-c:a", "libopus", "-b:a", f"{kbps}k", "-f", "ogg"]
+    args = (
+        ["-c:a", "libmp3lame", "-b:a", f"{kbps}k", "-f", "mp3"]
+        if codec == "mp3"
+        else ["-c:a", "libopus", "-b:a", f"{kbps}k", "-f", "ogg"]
+    )
     return _ffmpeg(x, sr, args), f"{codec} {kbps} kbit/s"
 
 

@@ -68,7 +68,13 @@ def _tokens(job: tuple[Utterance, str, int]) -> list[TokenUtterance]:
         assert prompt.shape[1] == codes.shape[1], (prompt.shape, codes.shape)
         return prompt
 
-    clean = TokenUtterance(codes, semantic, utt.speaker, utt.id, through_channel(read_wav(utt.wav_path, world.sample_rate), utt.id))
+    clean = TokenUtterance(
+        codes,
+        semantic,
+        utt.speaker,
+        utt.id,
+        through_channel(read_wav(utt.wav_path, world.sample_rate), utt.id),
+    )
     k = zlib.crc32(utt.id.encode()) % variants
     speaker = f"{utt.speaker}~v{k}"
     frames = VoiceTransform.draw(_seeded("voice", speaker)).apply(_codec.layout.unflatten(features), world)
@@ -170,7 +176,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     prepare(
-        args.corpus, args.codec, args.out, args.splits.split(","), args.work, args.jobs, args.max_hours, args.augment
+        args.corpus,
+        args.codec,
+        args.out,
+        args.splits.split(","),
+        args.work,
+        args.jobs,
+        args.max_hours,
+        args.augment,
     )
 
 

@@ -214,7 +214,10 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         model = rebuild_model(init).float()
         arch = init.get("arch", "parallel")
         meta = init.get("metadata", {})
-        history = [*meta.get("history", []), {k: meta.get(k) for k in ("command", "data", "utterances", "steps")}]
+        history = [
+            *meta.get("history", []),
+            {k: meta.get(k) for k in ("command", "data", "utterances", "steps")},
+        ]
         history[-1]["init_from"] = str(args.init)
     else:
         arch = args.arch
@@ -364,7 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic", action="store_true", help="train on a learnable toy corpus (smoke test)")
     p.add_argument("--out", required=True, help="training checkpoint; resumed from when it exists")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
-    p.add_argument("--init", help="start from this model's weights (fine-tuning; e.g. assets/acoustic/acoustic.pt)")
+    p.add_argument(
+        "--init", help="start from this model's weights (fine-tuning; e.g. assets/acoustic/acoustic.pt)"
+    )
     p.add_argument(
         "--channel-prob",
         type=float,
