@@ -534,7 +534,7 @@ def sections(summary: dict, settings: Sequence[str], out_dir: Path) -> list[Sect
         f"{len(summary['sentences'])} held-out sentences per voice, one dialogue per voice and setting, at the "
         "app's defaults (voice matching, tempo from the clip) but for the decoder; "
         f"{sum(v['group'] == UNSEEN for v in summary['per_voice'].values())} real voices no model trained on "
-        "(`engine/data/real_speech.py`). WER pools all turns of a voice; similarity is the mean cosine of each "
+        "(`engine/data/real_speech/`). WER pools all turns of a voice; similarity is the mean cosine of each "
         "turn to the speaker's other recordings (the ARCTIC speakers and built-in voices: to their prompt, "
         "marked by an empty ID); speaker ID: share of turns whose nearest reference among all speakers of the "
         "group is their own; pace: syllables (espeak-ng vowels) per second of speech, turn over clip "
