@@ -1,0 +1,50 @@
+"""Run the real-voice benchmark from the command line: `python -m bench.real_voices [--sentences 8] ...`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bench import real_voices
+from bench.real_voices.cases import SENTENCES
+from bench.real_voices.measure import DEFAULT_CORPUS, REPO, measure
+from bench.real_voices.tables import sections
+from bench.report import section_markdown
+from engine.data import real_speech
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.real_voices", description=real_voices.__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--sentences", type=int, default=SENTENCES)
+    parser.add_argument("--seeds", default="0,1")
+    parser.add_argument(
+        "--methods",
+        default="group",
+        help="decoders, the first one the default (e.g. "
+        "group,soundstorm,spans: each at its default iterations, on the real voices)",
+    )
+    parser.add_argument("--corpus", default=DEFAULT_CORPUS)
+    parser.add_argument("--real", type=Path, default=real_speech.DEFAULT_DIR)
+    parser.add_argument("--acoustic", help="acoustic checkpoint (default assets/acoustic/acoustic.pt)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(2)
+    summary, settings = measure(
+        args.out,
+        args.sentences,
+        [int(s) for s in args.seeds.split(",")],
+        args.methods.split(","),
+        args.corpus,
+        args.real,
+        args.acoustic,
+    )
+    for section in sections(summary, settings, args.out):
+        print(section_markdown(section, args.out))
+
+
+if __name__ == "__main__":
+    main()
