@@ -7,8 +7,11 @@ import threading
 # Spinning OpenMP threads fight over the 2 cores when two generations run at once: let idle threads sleep.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from engine.demos import DEMOS_DIR, VOICES_DIR
-from engine.ui.blocks import build_app
+from engine.ui.memory import limit_malloc_arenas
+
+limit_malloc_arenas()  # before torch and gradio start their threads (see engine/ui/memory.py)
+
+from engine.ui.blocks import QUEUE_SIZE, build_app, launch_options
 from engine.ui.handlers import warm_up
 
 if __name__ == "__main__":
@@ -16,10 +19,11 @@ if __name__ == "__main__":
     # Models load while the page starts, so the first Generate shows progress at once.
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     app = build_app()
-    # A bounded queue: many users may wait; generations run one at a time (see blocks.SYNTHESIS_QUEUE),
-    # the light events (check, redraw, demos) two at a time.
-    app.queue(default_concurrency_limit=2, max_size=32).launch(
-        server_name=os.environ.get("DIALOGUE_SYNTH_HOST", "127.0.0.1"),
-        server_port=int(os.environ.get("DIALOGUE_SYNTH_PORT", "7860")),
-        allowed_paths=[str(VOICES_DIR), str(DEMOS_DIR)],  # the built-in voices, wherever the app starts
+    # A bounded queue: many users may wait; syntheses run one at a time (synthesis.LINE), the light events
+    # (check, redraw, demos) two at a time.
+    app.queue(default_concurrency_limit=2, max_size=QUEUE_SIZE).launch(
+        **launch_options(
+            host=os.environ.get("DIALOGUE_SYNTH_HOST", "127.0.0.1"),
+            port=int(os.environ.get("DIALOGUE_SYNTH_PORT", "7860")),
+        )
     )

@@ -8,6 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# The fixtures of the app's handler tests (tests/test_ui.py, tests/test_ui_inputs.py).
+pytest_plugins = ["tests.ui_helpers"]
+
 
 @pytest.fixture(autouse=True)
 def _seed():

@@ -7,7 +7,7 @@ from bench import app as bench_app
 from bench.report import Table
 from engine.codec import load_codec
 from engine.pipeline import DialogueSynthesizer
-from engine.ui import handlers
+from engine.ui import synthesis
 from tests.test_pipeline import tiny_model
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -16,8 +16,8 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 def test_app_bench_times_each_press(monkeypatch, tmp_path):
     codec = load_codec()
     synth = DialogueSynthesizer(codec=codec, acoustic=tiny_model(codec), prompt_seconds=2.0)
-    monkeypatch.setattr(handlers, "_synthesizer", synth)
-    monkeypatch.setattr(handlers, "OUTPUT_DIR", tmp_path)
+    monkeypatch.setattr(synthesis, "_synthesizer", synth)
+    monkeypatch.setattr(synthesis, "OUTPUT_DIR", tmp_path)
     figures = bench_app.measure(runs=2)
     assert figures["turns"] == 4 and len(figures["rows"]) == 2
     for row in figures["rows"]:

@@ -1,4 +1,5 @@
-"""The page's figures, drawn from a small hand-made decode trace: what is drawn matches the trace."""
+"""The decode trace laid out for the page's figures (`TraceView`, `fill_state`) from a small hand-made trace,
+and the spectrogram; the figures on the dialogue's time axis: tests/test_ui_timeline_plots.py."""
 
 import numpy as np
 import pytest
@@ -7,16 +8,13 @@ import torch
 from engine.acoustic.trace import UNKNOWN, DecodeTrace, TraceStep
 from engine.ui import plots
 from engine.ui.plots import (
-    FIXED_BEFORE,
     FIXED_NOW,
-    MASKED,
     TraceView,
-    confidence_figure,
     figure_to_image,
-    fill_in_figure,
     fill_state,
     spectrogram_figure,
 )
+from engine.ui.timeline_plots import Timeline, confidence_timeline_figure, fill_order_figure, steps_figure
 
 LENGTHS = (6, 4)  # two turns; the second is padded to 6 frames in the batch
 Q = 3
@@ -62,19 +60,6 @@ def test_view_joins_the_turns_and_drops_padding(view, trace):
     assert view.stages[0] == "level 0, step 1/2" and view.stages[-1] == "level 2, step 2/2"
 
 
-@pytest.mark.parametrize("iteration", range(1, 2 * Q + 1))
-def test_drawn_grid_counts_match_the_trace(view, trace, iteration):
-    fig = fill_in_figure(view, iteration)
-    drawn = np.asarray(fig.axes[0].images[0].get_array())
-    assert drawn.shape == (Q, sum(LENGTHS))
-    now = sum(int(trace.steps[iteration - 1].fixed[i, :, :n].sum()) for i, n in enumerate(LENGTHS))
-    done = sum(int(s.fixed.sum()) for s in trace.steps[:iteration])
-    assert (drawn == FIXED_NOW).sum() == now > 0
-    assert (drawn == FIXED_BEFORE).sum() == done - now
-    assert (drawn == MASKED).sum() == drawn.size - done
-    assert f"{done} of {drawn.size} tokens fixed" in fig.axes[0].get_title()
-
-
 def test_fill_state_follows_the_trace_positions(view, trace):
     state = fill_state(view, 1)
     fixed_first_turn = trace.steps[0].fixed[0, :, : LENGTHS[0]].numpy()
@@ -83,38 +68,12 @@ def test_fill_state_follows_the_trace_positions(view, trace):
     np.testing.assert_array_equal(state[:, LENGTHS[0] :] == FIXED_NOW, fixed_second_turn)
 
 
-def test_turn_boundaries_and_speakers_are_drawn(view):
-    for fig in (fill_in_figure(view, 2), confidence_figure(view, 2)):
-        ax = fig.axes[0]
-        lines = [line.get_xdata()[0] for line in ax.lines]
-        assert lines == [LENGTHS[0] - 0.5]  # between the last frame of turn 1 and the first of turn 2
-        assert {"S1", "S2"} <= {text.get_text() for text in ax.texts}
-
-
-def test_confidence_heatmap_shows_the_trace_confidence(view, trace):
-    fig = confidence_figure(view, 3)
-    drawn = np.asarray(fig.axes[0].images[0].get_array())
-    expected = torch.cat([trace.steps[2].confidence[i, :, :n] for i, n in enumerate(LENGTHS)], dim=-1).numpy()
-    np.testing.assert_allclose(drawn, np.clip(expected, plots.MIN_CONFIDENCE, 1.0), atol=1e-3)
-    masked_overlay = np.asarray(fig.axes[0].images[1].get_array())
-    assert np.isfinite(masked_overlay).sum() == (fill_state(view, 3) == MASKED).sum()
-
-
 def test_iterations_out_of_range_are_clamped(view):
     assert view.clamp(0) == 1 and view.clamp(99) == view.iterations and view.clamp(None) == view.iterations
 
 
-def test_long_dialogues_are_sampled_down(monkeypatch):
-    monkeypatch.setattr(plots, "MAX_COLUMNS", 8)
-    view = TraceView.from_trace(make_trace(lengths=(20, 13)), ["S1", "S2"], 50.0)
-    fig = fill_in_figure(view, 3)
-    assert np.asarray(fig.axes[0].images[0].get_array()).shape == (Q, 8)
-    boundary = fig.axes[0].lines[0].get_xdata()[0] + 0.5
-    assert 3 <= boundary <= 6  # turn 2 starts at frame 20 of 33: about 5 of 8 columns in
-
-
-def test_images_are_rgb(view):
-    image = figure_to_image(fill_in_figure(view, 1))
+def test_images_are_rgb():
+    image = figure_to_image(spectrogram_figure(np.sin(np.arange(16000) / 5).astype(np.float32), 16000, []))
     assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
     assert image.shape[1] == int(plots.WIDTH_IN * plots.DPI)
     assert len(np.unique(image.reshape(-1, 3), axis=0)) > 3  # something was drawn
@@ -123,8 +82,14 @@ def test_images_are_rgb(view):
 def test_empty_trace_draws_without_steps():
     view = TraceView.from_trace(DecodeTrace(method="test", lengths=torch.tensor([5])), ["S1"], 50.0)
     assert view.iterations == 0
-    assert "no decoding steps" in fill_in_figure(view).axes[0].get_title()
-    figure_to_image(confidence_figure(view))
+    timeline = Timeline(((0.0, 0.1),), 0.1)
+    for fig in (
+        fill_order_figure(view, None, timeline),
+        confidence_timeline_figure(view, None, timeline),
+        steps_figure(view),
+    ):
+        assert "no decoding steps" in fig.axes[0].get_title()
+        figure_to_image(fig)
 
 
 def test_spectrogram_marks_each_turn():
