@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench import real_voices
 from bench.real_voices.cases import SENTENCES
-from bench.real_voices.measure import DEFAULT_CORPUS, REPO, measure
+from bench.real_voices.measure import DEFAULT_CORPUS, DEFAULT_METHODS, REPO, measure
 from bench.real_voices.tables import sections
 from bench.report import section_markdown
 from engine.data import real_speech
@@ -21,9 +21,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument(
         "--methods",
-        default="group",
-        help="decoders, the first one the default (e.g. "
-        "group,soundstorm,spans: each at its default iterations, on the real voices)",
+        default=",".join(DEFAULT_METHODS),
+        help="decoders, the first one the default (it runs under every seed); each at its default "
+        "iterations, on the real voices",
     )
     parser.add_argument("--corpus", default=DEFAULT_CORPUS)
     parser.add_argument("--real", type=Path, default=real_speech.DEFAULT_DIR)

@@ -93,11 +93,16 @@ def generate(
     return setting
 
 
+# The app's default decoder first (it runs under every seed and without the duration guards), then the other two,
+# each at its own default iterations, on the unseen real voices.
+DEFAULT_METHODS = ("group", "soundstorm", "spans")
+
+
 def measure(
     out_dir: Path,
     n_sentences: int = SENTENCES,
     seeds: Sequence[int] = (0, 1),
-    methods: Sequence[str] = ("group",),
+    methods: Sequence[str] = DEFAULT_METHODS,
     corpus: str = DEFAULT_CORPUS,
     real_dir: Path = real_speech.DEFAULT_DIR,
     acoustic: str | None = None,
