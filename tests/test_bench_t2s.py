@@ -1,4 +1,4 @@
-"""bench/t2s.py turns measured figures into report tables, including the prompt-length table."""
+"""bench/t2s/ turns measured figures into report tables, including the prompt-length table."""
 
 import json
 from dataclasses import asdict

@@ -3,7 +3,7 @@
 Syllable nuclei are peaks of the loudness envelope of the 300-2500 Hz band (where vowels carry their energy)
 that stand out from the dips around them (as de Jong & Wempe's Praat script counts syllables); the rate
 divides their count by the time spent speaking, so silence at the ends and pauses inside do not count.
-Checked on the corpus (`bench/t2s.py`): log correlation with the aligned phones per second 0.79 per utterance
+Checked on the corpus (`bench/t2s/`): log correlation with the aligned phones per second 0.79 per utterance
 and 0.95 per voice on the held-out voices (0.77 / 0.90 on the training voices); constants tuned on a grid.
 """
 

@@ -3,7 +3,7 @@
 The phone tokenizer gives each 20 ms frame the id of the phone sounding at the frame's centre, optionally
 folded with the frame's position inside that phone (begin / middle / end thirds). The default is plain phone
 ids: a token -> mean log-mel lookup explains 60.5% of the eval frames' variance with phone ids, 61.7% with 3
-position buckets, 62.3% with 4 (`bench/t2s.py`: fitted on ~1,000 train, scored on 120 eval utterances); a
+position buckets, 62.3% with 4 (`bench/t2s/`: fitted on ~1,000 train, scored on 120 eval utterances); a
 bidirectional acoustic model sees where a run of one phone starts and ends, so that gain does not pay for 3x
 the vocabulary. A learned unit tokenizer (k-means over speech features, HuBERT-style) implements the same
 protocol from the recording (`audio=`), and the rest of the pipeline never assumes phones.
