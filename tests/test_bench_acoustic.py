@@ -1,4 +1,4 @@
-"""bench/acoustic.py end to end on espeak-ng clips (no corpus needed) with a tiny random acoustic model: the
+"""bench.acoustic (bench/acoustic/) end to end on espeak-ng clips (no corpus needed) with a tiny random acoustic model: the
 tables, the target checks and the plot."""
 
 import json
