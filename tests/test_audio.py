@@ -2,6 +2,7 @@
 
 import io
 import re
+import shutil
 import subprocess
 import wave
 
@@ -17,7 +18,6 @@ from audio_fixtures import (
     write_wav,
 )
 
-from engine import audio
 from engine.audio import (
     AudioInputError,
     load_voice_prompt,
@@ -295,7 +295,7 @@ def test_missing_empty_and_folder_inputs(tmp_path):
 
 def test_missing_ffmpeg_names_the_installer(tmp_path, speech_file, monkeypatch):
     source, samples, rate = speech_file
-    monkeypatch.setattr(audio.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(AudioInputError, match=r"ffmpeg is not installed\. Run `bash install.sh`"):
         load_voice_prompt(source)
     with pytest.raises(AudioInputError, match=r"ffmpeg is not installed\. Run `bash install.sh`"):
