@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import time
 import zlib
+from dataclasses import replace
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -47,6 +48,32 @@ def _init(codec_path: str) -> None:
 
 def _seeded(*names: str) -> np.random.Generator:
     return np.random.default_rng([zlib.crc32(n.encode()) for n in names])
+
+
+def _as_arrays(utt: TokenUtterance) -> TokenUtterance:
+    """The utterance with numpy arrays in place of tensors, to send from a worker: a tensor would travel as a
+    shared-memory file descriptor that the parent holds open, and thousands of them exhaust its descriptors."""
+    prompt = utt.prompt_codes
+    return replace(
+        utt,
+        codes=utt.codes.numpy(),
+        semantic=utt.semantic.numpy(),
+        prompt_codes=None if prompt is None else prompt.numpy(),
+    )
+
+
+def _as_tensors(utt: TokenUtterance) -> TokenUtterance:
+    prompt = utt.prompt_codes
+    return replace(
+        utt,
+        codes=torch.from_numpy(utt.codes),
+        semantic=torch.from_numpy(utt.semantic),
+        prompt_codes=None if prompt is None else torch.from_numpy(prompt),
+    )
+
+
+def _tokens_from_worker(job: tuple[Utterance, str, int]) -> list[TokenUtterance]:
+    return [_as_arrays(u) for u in _tokens(job)]
 
 
 def _tokens(job: tuple[Utterance, str, int]) -> list[TokenUtterance]:
@@ -137,8 +164,8 @@ def prepare(
         jobs_list = [(u, str(cache_dir / f"{u.id}.npy"), variants) for u in utts]
         started, done = time.time(), []
         with Pool(jobs, initializer=_init, initargs=(str(codec_path),)) as pool:
-            for i, items in enumerate(pool.imap(_tokens, jobs_list, chunksize=16)):
-                done.extend(items)
+            for i, items in enumerate(pool.imap(_tokens_from_worker, jobs_list, chunksize=16)):
+                done.extend(_as_tensors(u) for u in items)
                 if (i + 1) % 250 == 0 or i + 1 == len(jobs_list):
                     print(
                         f"{split}: {i + 1}/{len(jobs_list)} utterances ({time.time() - started:.0f} s)",
