@@ -1,5 +1,6 @@
 """Turn assembly: trims each turn's edge silence, matches loudness, fades the edges and joins the turns with
-natural pauses (longer when the speaker changes, with seeded jitter). Pure numpy."""
+natural pauses (longer when the speaker changes, with seeded jitter), all at once or a few turns at a time as a
+long dialogue is generated (`DialogueJoiner`). Pure numpy."""
 
 from __future__ import annotations
 
@@ -128,6 +129,77 @@ def fade_edges(samples: np.ndarray, sample_rate: int, fade_s: float = 0.01) -> n
     return out
 
 
+def prepare_turn(wave: np.ndarray, sample_rate: int, config: AssemblyConfig = AssemblyConfig()) -> np.ndarray:
+    """One turn as it is placed: trimmed of edge silence, normalized to `config.target_dbfs` (so a quiet
+    speaker is as loud as a loud one, in every chunk of a long dialogue alike) and faded at its edges."""
+    wave = np.asarray(wave, dtype=np.float32)
+    if wave.ndim != 1:
+        raise ValueError(f"expected mono samples of shape [n], got shape {wave.shape}")
+    wave = trim_edge_silence(wave, sample_rate, config.trim_below_db, config.trim_margin_s)
+    wave = loudness_normalize(wave, config.target_dbfs, sample_rate)
+    return fade_edges(wave, sample_rate, config.fade_s)
+
+
+@dataclass(frozen=True)
+class JoinedPiece:
+    """The next stretch of a dialogue joined turn by turn.
+
+    Attributes:
+        audio: float32 samples: the lead or pause before each turn, the turns, and the tail after the last.
+        start: where `audio` starts in the dialogue, in samples.
+        spans: (first sample, end sample) of each of its turns inside the whole dialogue.
+        turns: each turn's processed samples, as placed.
+    """
+
+    audio: np.ndarray
+    start: int
+    spans: tuple[tuple[int, int], ...]
+    turns: tuple[np.ndarray, ...]
+
+
+class DialogueJoiner:
+    """Joins a dialogue's turns a few at a time, as they are generated: the pauses are drawn for the whole
+    dialogue at the start, so the pieces put end to end are exactly `assemble_turns` of all the turns."""
+
+    def __init__(
+        self,
+        speakers: Sequence[str],
+        sample_rate: int,
+        config: AssemblyConfig = AssemblyConfig(),
+        seed: int = 0,
+    ) -> None:
+        if not speakers:
+            raise ValueError("no turns to assemble")
+        self.n_turns = len(speakers)
+        self.sample_rate = sample_rate
+        self.config = config
+        self.gaps = [round(p * sample_rate) for p in pause_lengths(speakers, config, seed)]
+        self.lead = round(config.lead_s * sample_rate)
+        self.done = 0  # turns joined so far
+        self.cursor = 0  # samples of the dialogue delivered so far
+
+    def add(self, waves: Sequence[np.ndarray]) -> JoinedPiece:
+        """The next turns' raw waveforms -> the next stretch of the dialogue (the tail too after the last)."""
+        if self.done + len(waves) > self.n_turns:
+            raise ValueError(f"{self.done + len(waves)} turns joined, but the dialogue has {self.n_turns}")
+        turns = [prepare_turn(wave, self.sample_rate, self.config) for wave in waves]
+        parts, spans = [], []
+        start = cursor = self.cursor
+        for turn in turns:
+            before = self.lead if self.done == 0 else self.gaps[self.done - 1]
+            parts += [np.zeros(before, np.float32), turn]
+            cursor += before
+            spans.append((cursor, cursor + len(turn)))
+            cursor += len(turn)
+            self.done += 1
+        if self.done == self.n_turns:
+            parts.append(np.zeros(self.lead, np.float32))
+            cursor += self.lead
+        self.cursor = cursor
+        audio = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        return JoinedPiece(audio, start, tuple(spans), tuple(turns))
+
+
 def assemble_turns(
     waves: Sequence[np.ndarray],
     speakers: Sequence[str],
@@ -138,7 +210,8 @@ def assemble_turns(
     """Join turn waveforms into one dialogue.
 
     Each turn is trimmed of edge silence, normalized to `config.target_dbfs` (so a quiet speaker is as loud
-    as a loud one) and faded at its edges; the turns are then placed with `pause_lengths` between them.
+    as a loud one) and faded at its edges (`prepare_turn`); the turns are then placed with `pause_lengths`
+    between them.
 
     Args:
         waves: each turn's 1-D float samples.
@@ -154,22 +227,5 @@ def assemble_turns(
         raise ValueError(f"{len(waves)} waveforms but {len(speakers)} speakers")
     if not waves:
         raise ValueError("no turns to assemble")
-    turns = []
-    for wave in waves:
-        wave = np.asarray(wave, dtype=np.float32)
-        if wave.ndim != 1:
-            raise ValueError(f"expected mono samples of shape [n], got shape {wave.shape}")
-        wave = trim_edge_silence(wave, sample_rate, config.trim_below_db, config.trim_margin_s)
-        wave = loudness_normalize(wave, config.target_dbfs, sample_rate)
-        turns.append(fade_edges(wave, sample_rate, config.fade_s))
-    gaps = [round(p * sample_rate) for p in pause_lengths(speakers, config, seed)]
-    lead = round(config.lead_s * sample_rate)
-    total = 2 * lead + sum(len(t) for t in turns) + sum(gaps)
-    audio = np.zeros(total, dtype=np.float32)
-    spans = []
-    cursor = lead
-    for i, turn in enumerate(turns):
-        audio[cursor : cursor + len(turn)] = turn
-        spans.append((cursor, cursor + len(turn)))
-        cursor += len(turn) + (gaps[i] if i < len(gaps) else 0)
-    return AssembledDialogue(audio, sample_rate, tuple(spans), tuple(turns))
+    piece = DialogueJoiner(speakers, sample_rate, config, seed).add(waves)
+    return AssembledDialogue(piece.audio, sample_rate, piece.spans, piece.turns)

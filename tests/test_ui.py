@@ -288,7 +288,7 @@ def test_compare_api_returns_every_iteration_count(tiny_synthesizer, voice):
     assert len(players) == 5 and all(f"\n| {n} | " in table for n in handlers.COMPARE_ITERATIONS)
     fractions = [f for f, _ in progress.updates]
     assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
-    assert any("run 5/5, 16 iterations: acoustic: iteration 33/33" in (d or "") for _, d in progress.updates)
+    assert any("run 5/5, 16 iterations: turns 1-2 of 2: acoustic iteration 33/33" in (d or "") for _, d in progress.updates)
 
 
 # 9. Decoding views ------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -71,3 +72,41 @@ class DecodeResult:
     tokens: Tensor
     lengths: Tensor
     trace: DecodeTrace
+
+
+def _pad_frames(x: Tensor, t: int, value: float | bool) -> Tensor:
+    """x [B, Q, T_x] padded with `value` to T = t frames."""
+    if x.shape[-1] == t:
+        return x
+    return torch.nn.functional.pad(x, (0, t - x.shape[-1]), value=value)
+
+
+def merge_results(results: Sequence[DecodeResult]) -> DecodeResult:
+    """Decodes of consecutive batches of turns (a long dialogue decoded chunk by chunk) as one: turns
+    stacked in order, every grid padded to the longest turn, iteration k of the merged trace holding
+    iteration k of every batch (all were decoded with the same plan of stages), times and passes summed."""
+    if not results:
+        raise ValueError("no decodes to merge")
+    if len(results) == 1:
+        return results[0]
+    t = max(r.tokens.shape[-1] for r in results)
+    tokens = torch.cat([_pad_frames(r.tokens, t, UNKNOWN) for r in results])
+    lengths = torch.cat([r.lengths for r in results])
+    first = results[0].trace
+    trace = DecodeTrace(method=first.method, lengths=lengths.clone())
+    trace.forward_passes = sum(r.trace.forward_passes for r in results)
+    for k, step in enumerate(first.steps):
+        steps = [r.trace.steps[k] for r in results]
+        trace.steps.append(
+            TraceStep(
+                stage=step.stage,
+                levels=step.levels,
+                iteration=step.iteration,
+                fixed=torch.cat([_pad_frames(s.fixed, t, False) for s in steps]),
+                tokens=torch.cat([_pad_frames(s.tokens, t, UNKNOWN) for s in steps]),
+                confidence=torch.cat([_pad_frames(s.confidence, t, 0.0) for s in steps]),
+                guidance=step.guidance,
+                seconds=sum(s.seconds for s in steps),
+            )
+        )
+    return DecodeResult(tokens=tokens, lengths=lengths, trace=trace)

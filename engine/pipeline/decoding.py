@@ -1,9 +1,9 @@
-"""Decoding a planned dialogue: every turn through the acoustic decoder in one batch, then each turn's codec
-tokens back to audio (with the WORLD codec, pulled toward its prompt's voice: engine/codec/voice_match.py)."""
+"""Decoding a batch of planned turns: all through the acoustic decoder at once, then each turn's codec tokens
+back to audio (with the WORLD codec, pulled toward its prompt's voice: engine/codec/voice_match.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -14,7 +14,6 @@ from engine.acoustic.trace import DecodeResult
 from engine.codec.base import Codec
 from engine.codec.group_codec import GroupRVQCodec
 from engine.codec.voice_match import VoiceProfile, match_voice
-from engine.pipeline.progress import BAR, ProgressReporter
 from engine.semantic.t2s import SemanticPlan
 
 
@@ -27,18 +26,13 @@ def decode_acoustic(
     temperature: float,
     guidance: float,
     seed: int,
-    report: ProgressReporter,
+    on_iteration: Callable[[int, int], None],
     keep_trace: bool,
 ) -> DecodeResult:
-    """All turns through the acoustic decoder in one batch, turn i conditioned on `prompt_tokens[i]`."""
+    """The turns through the acoustic decoder in one batch, turn i conditioned on `prompt_tokens[i]`;
+    `on_iteration(done, total)` after every iteration (it may raise to stop the decode)."""
     semantic, lengths = pad_turns([plan.tokens for plan in plans])
     prompt, prompt_lengths = pad_turns(list(prompt_tokens))
-    lo, hi = BAR["acoustic"]
-    report("acoustic: encoding the voice prompts", lo)
-
-    def on_iteration(done: int, total: int) -> None:
-        report(f"acoustic: iteration {done}/{total}", lo + (hi - lo) * done / total)
-
     return DECODERS[method](
         model,
         semantic,
@@ -59,14 +53,14 @@ def decode_turns(
     result: DecodeResult,
     profiles: Sequence[VoiceProfile | None],
     voice_match: float,
-    report: ProgressReporter,
+    on_turn: Callable[[int, int], None],
 ) -> list[np.ndarray]:
     """Each turn's generated tokens (cut to its length) as audio; turn i matched to `profiles[i]` by the
-    strength `voice_match` when it is above 0, the profile exists and the codec is the WORLD one."""
-    lo, hi = BAR["codec"]
+    strength `voice_match` when it is above 0, the profile exists and the codec is the WORLD one.
+    `on_turn(i, n)` before turn i (it may raise to stop)."""
     waves = []
     for i, profile in enumerate(profiles):
-        report(f"codec decode: turn {i + 1}/{len(profiles)}", lo + (hi - lo) * i / len(profiles))
+        on_turn(i, len(profiles))
         tokens = result.tokens[i, :, : int(result.lengths[i])]
         if voice_match > 0 and profile is not None and isinstance(codec, GroupRVQCodec):
             raw = match_voice(codec.dequantize(tokens), profile, codec.layout, voice_match)

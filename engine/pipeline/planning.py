@@ -1,6 +1,6 @@
 """Planning a dialogue's turns: each speaker's rate and tempo (from the clip's words, the built-in voice's
-known words, or the phones heard in the clip), the semantic tokens of every turn, and the length limits of
-one acoustic batch."""
+known words, or the phones heard in the clip), the semantic tokens of every turn, and the longest turn one
+acoustic batch takes (a dialogue of any length is decoded in chunks: engine/pipeline/chunks.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from engine.errors import UserInputError
 from engine.semantic.t2s import SemanticPlan, TextToSemantic, check_rate
 from engine.text.transcript import Turn
 
-# One batch holds every turn padded to the longest: these bound its memory (logits of B x T x 4096 codes).
+# A turn is decoded whole, in one chunk: this bounds a chunk's memory (logits of T x 4096 codes).
 MAX_TURN_SECONDS = 60.0
-MAX_BATCH_SECONDS = 1800.0
 
 
 @dataclass(frozen=True)
@@ -50,15 +49,9 @@ def rates_for(names: Sequence[str], rate: float | Mapping[str, float]) -> dict[s
     return {n: check_rate(rate) for n in names}
 
 
-def plan_turns(
-    t2s: TextToSemantic,
-    turns: Sequence[Turn],
-    prompts: Mapping[str, VoicePrompt],
-    sources: Mapping[str, object],
-    rates: Mapping[str, float],
-    voice_texts: Mapping[str, str] | None,
-) -> DialoguePlan:
-    """Every turn's semantic tokens in one pass, each speaker at the tempo measured on their clip.
+class TurnPlanner:
+    """Plans a dialogue's turns a few at a time (the first turn before the rest, so a long dialogue's first
+    audio need not wait for all of them); each speaker's tempo is measured on their clip when first needed.
 
     Args:
         t2s: the text-to-semantic stage.
@@ -67,55 +60,86 @@ def plan_turns(
         sources: speaker -> what the clip was given as (a built-in voice's path has known words).
         rates: speaker -> speed factor.
         voice_texts: speaker -> what their clip says (keys matched ignoring case); may be None.
-
-    Raises:
-        UserInputError: words that cannot be the clip's, or a turn or batch too long (`check_lengths`).
     """
-    names = list(prompts)
-    words = {str(key).strip().casefold(): text for key, text in (voice_texts or {}).items() if text}
-    built_in = demo_voice_words()
-    for name in names:  # the built-in voices' words are known
-        source = sources[name]
-        if name.casefold() not in words and isinstance(source, (str, Path)):
-            words[name.casefold()] = built_in.get(Path(source).resolve(), "")
-    tempos = {
-        name: t2s.tempo(prompts[name], words.get(name.casefold()) or "", f"{name}'s voice clip")
-        for name in names
-    }
-    plans = t2s.plan_batch(
-        [turn.text for turn in turns],
-        [prompts[t.speaker] for t in turns],
-        [rates[t.speaker] for t in turns],
-        [tempos[t.speaker] for t in turns],
-        [not words.get(t.speaker.casefold()) for t in turns],
-    )
-    notes = []
-    for name in names:
-        notes += [f"voice {name}: {note}" for note in t2s.condition_notes(prompts[name])]
-        scales = [p.pace_scale for p, t in zip(plans, turns) if t.speaker == name and p.pace_scale != 1.0]
-        if scales:
-            notes.append(
-                f"voice {name}: the pace of {len(scales)} turn(s) was held within 15 % of the clip's "
-                f"(durations x{min(scales):.2f}-{max(scales):.2f}); give the clip's words for an exact tempo"
+
+    def __init__(
+        self,
+        t2s: TextToSemantic,
+        turns: Sequence[Turn],
+        prompts: Mapping[str, VoicePrompt],
+        sources: Mapping[str, object],
+        rates: Mapping[str, float],
+        voice_texts: Mapping[str, str] | None,
+    ) -> None:
+        self.t2s, self.turns, self.prompts, self.rates = t2s, list(turns), prompts, rates
+        words = {str(key).strip().casefold(): text for key, text in (voice_texts or {}).items() if text}
+        built_in = demo_voice_words()
+        for name, source in sources.items():  # the built-in voices' words are known
+            if name.casefold() not in words and isinstance(source, (str, Path)):
+                words[name.casefold()] = built_in.get(Path(source).resolve(), "")
+        self.words = {name: words.get(name.casefold()) or "" for name in prompts}
+        self.tempos: dict[str, float] = {}
+        self.plans: dict[int, SemanticPlan] = {}
+
+    def tempo(self, name: str) -> float:
+        """The speaker's tempo factor (measured on their clip once).
+
+        Raises:
+            UserInputError: words that cannot be the clip's.
+        """
+        if name not in self.tempos:
+            self.tempos[name] = self.t2s.tempo(self.prompts[name], self.words[name], f"{name}'s voice clip")
+        return self.tempos[name]
+
+    def plan(self, indices: Sequence[int]) -> list[SemanticPlan]:
+        """The semantic plans of these turns (planned in one pass, or kept from an earlier call).
+
+        Raises:
+            UserInputError: words that cannot be a clip's, a text with nothing to say, or a turn too long.
+        """
+        todo = [i for i in indices if i not in self.plans]
+        if todo:
+            turns = [self.turns[i] for i in todo]
+            plans = self.t2s.plan_batch(
+                [turn.text for turn in turns],
+                [self.prompts[t.speaker] for t in turns],
+                [self.rates[t.speaker] for t in turns],
+                [self.tempo(t.speaker) for t in turns],
+                [not self.words[t.speaker] for t in turns],
             )
-    check_lengths(turns, plans)
-    known = frozenset(name for name in names if words.get(name.casefold()))
-    return DialoguePlan(plans, tempos, known, notes)
+            check_lengths(turns, plans, todo)
+            self.plans.update(zip(todo, plans, strict=True))
+        return [self.plans[i] for i in indices]
+
+    def result(self) -> DialoguePlan:
+        """Every turn's plan (planning those not planned yet), the tempos and the notes for the user."""
+        plans = self.plan(range(len(self.turns)))
+        notes = []
+        for name in self.prompts:
+            notes += [f"voice {name}: {note}" for note in self.t2s.condition_notes(self.prompts[name])]
+            scales = [
+                p.pace_scale for p, t in zip(plans, self.turns) if t.speaker == name and p.pace_scale != 1.0
+            ]
+            if scales:
+                notes.append(
+                    f"voice {name}: the pace of {len(scales)} turn(s) was held within 15 % of the clip's "
+                    f"(durations x{min(scales):.2f}-{max(scales):.2f}); give the clip's words for an exact tempo"
+                )
+        known = frozenset(name for name in self.prompts if self.words[name])
+        return DialoguePlan(plans, {n: self.tempo(n) for n in self.prompts}, known, notes)
 
 
-def check_lengths(turns: Sequence[Turn], plans: Sequence[SemanticPlan]) -> None:
-    """Refuse turns too long for one batch, naming the turn and how to fix it."""
+def check_lengths(
+    turns: Sequence[Turn], plans: Sequence[SemanticPlan], indices: Sequence[int] | None = None
+) -> None:
+    """Refuse a turn too long for one batch, naming the turn (its number in the dialogue: `indices`, when
+    `turns` are some of its turns) and how to fix it."""
     longest = max(range(len(plans)), key=lambda i: plans[i].seconds)
     seconds = plans[longest].seconds
     turn = turns[longest]
+    number = (indices[longest] if indices is not None else longest) + 1
     if seconds > MAX_TURN_SECONDS:
         raise UserInputError(
-            f"Turn {longest + 1} (line {turn.line}, {turn.speaker}) would last {seconds:.0f} s; a turn can last "
+            f"Turn {number} (line {turn.line}, {turn.speaker}) would last {seconds:.0f} s; a turn can last "
             f"at most {MAX_TURN_SECONDS:.0f} s. Split it into several turns of the same speaker."
-        )
-    if seconds * len(plans) > MAX_BATCH_SECONDS:
-        raise UserInputError(
-            f"The dialogue is too long to generate at once: {len(plans)} turns padded to the longest "
-            f"({seconds:.0f} s) make {seconds * len(plans) / 60:.0f} minutes. Generate it in parts of "
-            f"at most {int(MAX_BATCH_SECONDS // seconds)} turns."
         )

@@ -1,13 +1,10 @@
-"""Progress of a synthesis: where each stage lies on the 0..1 bar, and the reporter that keeps it moving on."""
+"""Progress of a synthesis: the reporter that keeps the bar moving on, and how the time left is written."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 Progress = Callable[[str, float], None]
-
-# Where each stage's progress lies on the 0..1 bar; the acoustic decode dominates the time.
-BAR = {"prompts": (0.02, 0.12), "t2s": (0.12, 0.17), "acoustic": (0.17, 0.85), "codec": (0.85, 0.97)}
 
 
 class ProgressReporter:
@@ -21,3 +18,11 @@ class ProgressReporter:
         self.fraction = max(self.fraction, min(1.0, float(fraction)))
         if self.callback is not None:
             self.callback(stage, self.fraction)
+
+
+def format_seconds(seconds: float) -> str:
+    """A time left as people say it: "4 s", "1 min 05 s"."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{seconds // 60} min {seconds % 60:02d} s"

@@ -43,9 +43,11 @@ class DialogueResult:
         turns: per turn: speaker, text, audio, placement and frame count.
         trace: the acoustic decode of the whole batch; `trace.lengths[i]` is turn i's frame count.
         tokens: generated codec tokens [turns, Q, T] (UNKNOWN on each turn's padding).
-        timings: seconds per stage: parse, prompts, t2s, acoustic, codec_decode, assemble, total.
+        timings: seconds per stage: parse, load, prompts, t2s, acoustic, codec_decode, assemble (each summed
+            over the chunks), first_audio (until the first chunk was ready) and total.
         settings: what the synthesis was run with.
         notes: warnings and remarks for the user (unused voices, prompt clean-up, normalization).
+        chunks: how many acoustic batches the turns were decoded in (engine/pipeline/chunks.py).
     """
 
     audio: np.ndarray
@@ -56,6 +58,7 @@ class DialogueResult:
     timings: dict[str, float]
     settings: SynthesisSettings
     notes: list[str] = field(default_factory=list)
+    chunks: int = 1
 
     @property
     def duration_s(self) -> float:

@@ -1,25 +1,22 @@
 """`DialogueSynthesizer`: loads the codec, text-to-semantic and acoustic models once, checks they fit
-together, and runs the stages (prompts, planning, decoding, assembly) for each dialogue."""
+together, keeps the encoded voice clips, and runs a dialogue's stages (engine/pipeline/streaming.py) whole
+(`synthesize`) or chunk by chunk (`stream`)."""
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from engine.acoustic.decoding import DEFAULT_GUIDANCE, DEFAULT_TEMPERATURE
 from engine.acoustic.model import AcousticModel, load_model
-from engine.assemble import AssemblyConfig, assemble_turns
+from engine.assemble import AssemblyConfig
+from engine.audio import VoicePrompt, load_voice_prompt
 from engine.codec.base import Codec, load_codec
-from engine.codec.group_codec import GroupRVQCodec
 from engine.errors import UserInputError
-from engine.pipeline.decoding import decode_acoustic, decode_turns
-from engine.pipeline.planning import plan_turns, rates_for
-from engine.pipeline.progress import BAR, Progress, ProgressReporter
+from engine.pipeline.progress import Progress
 from engine.pipeline.prompts import (
     DEFAULT_PROMPT_SECONDS,
     MAX_PROMPT_SECONDS,
@@ -30,17 +27,11 @@ from engine.pipeline.prompts import (
     encode_prompt,
     prompt_key,
 )
-from engine.pipeline.results import DialogueResult, TurnAudio
-from engine.pipeline.settings import (
-    DEFAULT_VOICE_MATCH,
-    SynthesisSettings,
-    check_settings,
-    check_voice_match,
-    resolve_iterations,
-)
+from engine.pipeline.results import DialogueResult
+from engine.pipeline.settings import DEFAULT_VOICE_MATCH, check_voice_match
+from engine.pipeline.streaming import DialogueStream, StreamRequest
 from engine.semantic.t2s import DEFAULT_CHECKPOINT as DEFAULT_DURATION_CHECKPOINT
 from engine.semantic.t2s import TextToSemantic
-from engine.text.transcript import check_voices, parse_transcript, speakers
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ACOUSTIC_CHECKPOINT = REPO_ROOT / "assets" / "acoustic" / "acoustic.pt"
@@ -203,13 +194,16 @@ class DialogueSynthesizer:
 
     # Voice prompts ---------------------------------------------------------------------------------------
 
-    def encode_prompt(self, source: VoiceSource, name: str | None = None) -> EncodedPrompt:
+    def encode_prompt(
+        self, source: VoiceSource, name: str | None = None, loaded: VoicePrompt | None = None
+    ) -> EncodedPrompt:
         """Load a voice clip, encode its last `prompt_seconds` with the codec and profile it for voice
         matching (the whole clip); cached per clip.
 
         Args:
             source: a file path, the file's bytes, or a VoicePrompt.
             name: how to call the clip in error messages.
+            loaded: the clip as `load_prompt` already read it from `source` (saves reading it again).
 
         Returns:
             The prepared clip, its codec tokens [Q, P] and its voice profile.
@@ -220,9 +214,22 @@ class DialogueSynthesizer:
         key = prompt_key(source, self.prompt_seconds)
         encoded = self._prompts.get(key)
         if encoded is None:
-            encoded = encode_prompt(self.codec, source, self.prompt_seconds, name)
+            encoded = encode_prompt(self.codec, loaded or source, self.prompt_seconds, name)
             self._prompts.put(key, encoded)
         return encoded
+
+    def load_prompt(self, source: VoiceSource, name: str | None = None) -> VoicePrompt:
+        """A voice clip read and checked (from the cache when it was encoded before), not encoded yet.
+
+        Raises:
+            AudioInputError: the clip cannot be used (missing, silent, too short or too long...).
+        """
+        encoded = self._prompts.get(prompt_key(source, self.prompt_seconds))
+        if encoded is not None:
+            return encoded.prompt
+        if isinstance(source, VoicePrompt):
+            return source
+        return load_voice_prompt(source, sample_rate=self.codec.sample_rate, name=name)
 
     # Synthesis -----------------------------------------------------------------------------------------------
 
@@ -230,37 +237,38 @@ class DialogueSynthesizer:
         self,
         transcript: str,
         voices: Mapping[str, VoiceSource],
-        method: str = "group",
-        iterations: int | None = None,
-        temperature: float = DEFAULT_TEMPERATURE,
-        guidance: float | None = None,
-        seed: int = 0,
-        rate: float | Mapping[str, float] = 1.0,
         progress: Progress | None = None,
-        keep_trace: bool = True,
-        voice_match: float | None = None,
-        voice_texts: Mapping[str, str] | None = None,
+        cancel: Callable[[], bool] | None = None,
+        **options: Any,
     ) -> DialogueResult:
-        """Generate a dialogue: every turn in the voice of its speaker, all turns in one acoustic batch.
+        """Generate a dialogue: every turn in the voice of its speaker, the turns in acoustic batches of up
+        to CHUNK_SECONDS of padded audio (a short dialogue is one batch; `stream` gives each batch's audio
+        as soon as it is ready).
 
         Args:
             transcript: one turn per line, `[S1] text` or `Name: text` (see engine.text.transcript).
             voices: speaker -> voice clip (path, file bytes or VoicePrompt); keys match speakers ignoring case.
-            method: "group" (G-IPD, fastest), "soundstorm" (level by level) or "spans" (MAGNeT).
-            iterations: the main step count (each group's coarse level for "group", the first level
-                otherwise), 1..64; None: the method's default.
-            temperature: sampling temperature of candidate tokens (0 = greedy).
-            guidance: classifier-free guidance weight, annealed to 1; None: the method's default.
-            seed: the same seed gives the same audio.
-            rate: speed factor 0.5-2.0, for everyone or per speaker ({"S1": 1.2}).
             progress: called as progress(stage, fraction in 0..1) with non-decreasing fractions, first
-                before any work; during the acoustic decode the stage reads "acoustic: iteration i/n".
-            keep_trace: record every decoding iteration (the app's fill-in view needs it).
-            voice_match: strength (0-1) of matching each turn to its prompt's voice after the acoustic
-                model; None: the synthesizer's default.
-            voice_texts: speaker -> what their voice clip says (optional, keys like `voices`): the speaker's
-                tempo is then measured on those words (`TextToSemantic.tempo`), so turns last as long as the
-                speaker would take. The built-in voices' words are known and need not be given.
+                before any work; during the decode the stage names the turns worked on, the step ("acoustic
+                iteration i/n", "codec decode, turn j") and the time left.
+            cancel: asked between decoder iterations and turns; when it returns True the synthesis stops
+                with SynthesisCancelled.
+            **options: how to synthesize (`StreamRequest`; each has a default):
+                method: "group" (G-IPD, fastest), "soundstorm" (level by level) or "spans" (MAGNeT).
+                iterations: the main step count (each group's coarse level for "group", the first level
+                    otherwise), 1..64; None: the method's default.
+                temperature: sampling temperature of candidate tokens (0 = greedy).
+                guidance: classifier-free guidance weight, annealed to 1; None: the method's default.
+                seed: the same seed gives the same audio.
+                rate: speed factor 0.5-2.0, for everyone or per speaker ({"S1": 1.2}).
+                keep_trace: record every decoding iteration (default here True: the app's fill-in view
+                    needs it).
+                voice_match: strength (0-1) of matching each turn to its prompt's voice after the acoustic
+                    model; None: the synthesizer's default.
+                voice_texts: speaker -> what their voice clip says (optional, keys like `voices`): the
+                    speaker's tempo is then measured on those words (`TextToSemantic.tempo`), so turns last
+                    as long as the speaker would take. The built-in voices' words are known.
+                chunk_seconds: the most padded audio decoded in one batch (it bounds the memory).
 
         Returns:
             The dialogue's audio, its turns, the decode trace, per-stage timings and the settings used.
@@ -268,115 +276,33 @@ class DialogueSynthesizer:
         Raises:
             UserInputError: anything wrong with the transcript, a voice clip or a setting, or a missing model;
                 the message says how to fix it.
+            SynthesisCancelled: `cancel` said to stop.
         """
-        report = ProgressReporter(progress)
-        report("starting", 0.0)
-        start = time.perf_counter()
-        timings: dict[str, float] = {}
-        steps = resolve_iterations(method, iterations)
-        guidance = DEFAULT_GUIDANCE[method] if guidance is None else float(guidance)
-        check_settings(temperature, guidance, seed)
-        match = self.voice_match if voice_match is None else check_voice_match(voice_match)
-        if not isinstance(transcript, str):
-            raise UserInputError(
-                "The transcript must be text; write one turn per line, e.g. '[S1] Hello there.'"
-            )
-        voices = voices or {}
+        options.setdefault("keep_trace", True)
+        stream = self.stream(transcript, voices, progress, cancel, first_small=False, keep=True, **options)
+        for _ in stream:
+            pass
+        return stream.result()
 
-        clock = time.perf_counter()
-        turns = parse_transcript(transcript)
-        notes = check_voices(turns, voices)
-        names = speakers(turns)
-        rates = rates_for(names, rate)
-        timings["parse"] = time.perf_counter() - clock
+    def stream(
+        self,
+        transcript: str,
+        voices: Mapping[str, VoiceSource],
+        progress: Progress | None = None,
+        cancel: Callable[[], bool] | None = None,
+        first_small: bool = True,
+        keep: bool = True,
+        **options: Any,
+    ) -> DialogueStream:
+        """Generate a dialogue chunk by chunk: iterate the returned stream for each stretch of audio as soon
+        as it is decoded (the first is the first turn alone), then take `result()` for the whole.
 
-        clock = time.perf_counter()
-        if not self._checked:
-            report("loading models", 0.01)
-        self.load()
-        timings["load"] = time.perf_counter() - clock
-
-        clock = time.perf_counter()
-        by_key = {str(key).strip().casefold(): source for key, source in voices.items()}
-        sources = {name: by_key[name.casefold()] for name in names}
-        prompts: dict[str, EncodedPrompt] = {}
-        lo, hi = BAR["prompts"]
-        for n, name in enumerate(names):
-            report(f"voice prompts: {name}", lo + (hi - lo) * n / len(names))
-            source = sources[name]
-            label = f"{name}'s voice" + (f" ({Path(source).name})" if isinstance(source, (str, Path)) else "")
-            prompts[name] = self.encode_prompt(source, name=label)
-            notes += [f"voice {name}: {note}" for note in prompts[name].prompt.notes]
-        timings["prompts"] = time.perf_counter() - clock
-
-        clock = time.perf_counter()
-        report("text to semantic", BAR["t2s"][0])
-        plan = plan_turns(
-            self.t2s, turns, {name: p.prompt for name, p in prompts.items()}, sources, rates, voice_texts
-        )
-        notes += plan.notes
-        plans = plan.plans
-        timings["t2s"] = time.perf_counter() - clock
-
-        clock = time.perf_counter()
-        result = decode_acoustic(
-            self.acoustic,
-            plans,
-            [prompts[turn.speaker].tokens for turn in turns],
-            method,
-            steps,
-            temperature,
-            guidance,
-            seed,
-            report,
-            keep_trace,
-        )
-        timings["acoustic"] = time.perf_counter() - clock
-
-        clock = time.perf_counter()
-        waves = decode_turns(
-            self.codec, result, [prompts[turn.speaker].profile for turn in turns], match, report
-        )
-        timings["codec_decode"] = time.perf_counter() - clock
-
-        clock = time.perf_counter()
-        report("assembling turns", BAR["codec"][1])
-        sample_rate = int(self.codec.sample_rate)
-        dialogue = assemble_turns(waves, [t.speaker for t in turns], sample_rate, self.assembly, int(seed))
-        timings["assemble"] = time.perf_counter() - clock
-
-        turn_audio = [
-            TurnAudio(
-                speaker=turn.speaker,
-                text=turn_plan.text,
-                audio=audio,
-                start_s=span[0] / sample_rate,
-                end_s=span[1] / sample_rate,
-                n_frames=int(n_frames),
-                notes=turn_plan.notes,
-            )
-            for turn, turn_plan, audio, span, n_frames in zip(
-                turns, plans, dialogue.turns, dialogue.spans, result.lengths, strict=True
-            )
-        ]
-        timings["total"] = time.perf_counter() - start
-        report("done", 1.0)
-        settings = SynthesisSettings(
-            method=method,
-            iterations=steps,
-            temperature=float(temperature),
-            guidance=guidance,
-            seed=int(seed),
-            rates=tuple(rates.items()),
-            prompt_seconds=self.prompt_seconds,
-            voice_match=match if isinstance(self.codec, GroupRVQCodec) else 0.0,
-            tempos=tuple((name, tempo) for name, tempo in plan.tempos.items() if name in plan.known_words),
-            heard_tempos=tuple(
-                (name, tempo)
-                for name, tempo in plan.tempos.items()
-                if self.t2s.recognizer is not None and name not in plan.known_words
-            ),
-        )
-        return DialogueResult(
-            dialogue.audio, sample_rate, turn_audio, result.trace, result.tokens, timings, settings, notes
-        )
+        Args:
+            first_small: the first chunk is the first turn alone, the next ones grow to `chunk_seconds`
+                (False: every chunk as large as allowed, as `synthesize` does).
+            keep: keep every chunk's audio and decode for `result()`; False holds one chunk at a time.
+            Other arguments as `synthesize` (keep_trace defaults to False here); nothing runs until the
+            stream is iterated, and the errors come from the iteration.
+        """
+        request = StreamRequest(transcript, voices, first_small=first_small, keep=keep, **options)
+        return DialogueStream(self, request, progress, cancel)
