@@ -1,6 +1,7 @@
 """Command line: `dialogue-synth check TRANSCRIPT --voice S1=a.wav ...` reports what was understood;
 `dialogue-synth generate TRANSCRIPT --voice S1=a.wav --voice S2=b.mp3 -o out.wav` synthesizes the dialogue;
-`--demo NAME` takes a ready dialogue of demos/ instead, and `--voice S1=us1-female` a built-in voice."""
+`--demo NAME` takes a ready dialogue of demos/ instead, and `--voice S1=us1-female` a built-in voice; `--stream`
+writes the audio chunk by chunk as it is generated."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.errors import UserInputError
+from engine.errors import SynthesisCancelled, UserInputError
 
 
 def _speaker_pairs(values: Sequence[str], option: str, form: str, example: str, what: str) -> dict[str, str]:
@@ -110,10 +111,15 @@ def check(args: argparse.Namespace) -> str:
 
 
 def generate(args: argparse.Namespace) -> str:
-    """Synthesize the dialogue of `args.transcript` into `args.output`, with a progress bar on stderr.
+    """Synthesize the dialogue of `args.transcript` into `args.output`, with a progress bar on stderr; with
+    `args.stream`, chunk by chunk, each written to the file (or to stdout for "-") as soon as it is ready.
 
     Returns:
         The report: notes, per-stage timings, real-time factor and the file written.
+
+    Raises:
+        UserInputError: bad input (nothing is left written).
+        SynthesisCancelled: Ctrl-C during --stream (what was generated so far stays written).
     """
     # OpenMP threads that spin while they wait make torch 10x slower when other processes share the cores
     # (measured here: a d=256x6 forward pass 2.8 s with 2 spinning threads, 0.3 s passive, 0.26 s on 1
@@ -123,6 +129,8 @@ def generate(args: argparse.Namespace) -> str:
 
     transcript, _, voices = dialogue_input(args)
     voice_texts = parse_voice_text_args(args.voice_text)
+    if str(args.output) == "-" and not args.stream:
+        raise UserInputError("-o - (wav on standard output) needs --stream.")
     # Shown at once: importing torch and loading the models takes seconds before the first stage reports.
     bar = tqdm(
         total=1000, desc="starting", bar_format="{l_bar}{bar}| {elapsed}", file=sys.stderr, mininterval=0
@@ -133,11 +141,22 @@ def generate(args: argparse.Namespace) -> str:
         bar.n = round(fraction * 1000)
         bar.refresh()  # every stage is drawn, however fast it passes
 
+    options = {
+        "method": args.method,
+        "iterations": args.iterations,
+        **({} if args.temperature is None else {"temperature": args.temperature}),
+        "guidance": args.guidance,
+        "seed": args.seed,
+        "rate": args.rate,
+        "voice_match": args.voice_match,
+        "voice_texts": voice_texts,
+        "keep_trace": False,
+    }
     try:
         from engine.audio import WRITABLE_FORMATS, AudioInputError
         from engine.pipeline import DialogueSynthesizer
 
-        if args.output.suffix.lstrip(".").lower() not in WRITABLE_FORMATS:
+        if str(args.output) != "-" and args.output.suffix.lstrip(".").lower() not in WRITABLE_FORMATS:
             raise AudioInputError(
                 f"Cannot write '{args.output.name}': use a name ending in .wav or .mp3 (or .flac, .ogg)."
             )
@@ -145,20 +164,10 @@ def generate(args: argparse.Namespace) -> str:
             import torch
 
             torch.set_num_threads(max(1, args.threads))
-        result = DialogueSynthesizer(acoustic=args.acoustic).synthesize(
-            transcript,
-            voices,
-            method=args.method,
-            iterations=args.iterations,
-            **({} if args.temperature is None else {"temperature": args.temperature}),
-            guidance=args.guidance,
-            seed=args.seed,
-            rate=args.rate,
-            voice_match=args.voice_match,
-            voice_texts=voice_texts,
-            progress=show,
-            keep_trace=False,
-        )
+        synth = DialogueSynthesizer(acoustic=args.acoustic)
+        if args.stream:
+            return _stream_to(args.output, synth.stream(transcript, voices, show, keep=False, **options), bar)
+        result = synth.synthesize(transcript, voices, show, **options)
     except BaseException:
         bar.leave = False  # clear the bar: the error message follows
         raise
@@ -167,25 +176,74 @@ def generate(args: argparse.Namespace) -> str:
     from engine.audio import write_audio
 
     write_audio(args.output, result.audio, result.sample_rate)
-    settings = result.settings
-    stages = ("parse", "load", "prompts", "t2s", "acoustic", "codec_decode", "assemble")
-    lines = [f"note: {note}" for note in result.notes]
-    lines.append(
-        f"{settings.method}, {settings.iterations} iterations ({result.trace.forward_passes} forward passes), "
-        f"temperature {settings.temperature:g}, guidance {settings.guidance:g}, seed {settings.seed}, "
-        f"voice matching {settings.voice_match:g}"
-    )
-    for pairs, source in ((settings.tempos, "words"), (settings.heard_tempos, "phones heard by the recognizer")):
-        if pairs:
-            tempos = ", ".join(f"{name} x{tempo:.2f}" for name, tempo in pairs)
-            lines.append(f"tempo measured on the voice clips' {source}: {tempos}")
-    lines.append("time per stage: " + ", ".join(f"{s} {result.timings[s]:.2f} s" for s in stages))
-    lines.append(
-        f"total {result.timings['total']:.2f} s for {result.duration_s:.2f} s of audio: "
-        f"real-time factor {result.real_time_factor:.2f}"
+    lines = _report(
+        result.notes, result.settings, result.trace.forward_passes, result.timings, result.duration_s
     )
     lines.append(f"wrote {args.output} ({len(result.turns)} turns, {result.duration_s:.1f} s)")
     return "\n".join(lines)
+
+
+def _stream_to(output: Path, stream, bar) -> str:
+    """Write each chunk of `stream` to `output` as it comes; the report of `generate`."""
+    from engine.errors import SynthesisCancelled
+    from engine.stream_writer import StreamWriter
+
+    writer = None
+    try:
+        for chunk in stream:
+            if writer is None:
+                writer = StreamWriter(output, chunk.sample_rate)
+            writer.write(chunk.audio)
+            a, b = chunk.first_turn + 1, chunk.first_turn + len(chunk.turns)
+            bar.write(
+                f"chunk {chunk.index + 1}/{chunk.n_chunks}: turn{f's {a}-{b}' if b > a else f' {a}'} of "
+                f"{chunk.n_turns} written, {chunk.end_s:.1f} s of audio",
+                file=sys.stderr,
+            )
+    except KeyboardInterrupt:
+        if writer is None:
+            raise SynthesisCancelled("stopped before any audio was written") from None
+        writer.close()
+        raise SynthesisCancelled(f"stopped; {output} holds the first {writer.seconds:.1f} s") from None
+    except BaseException:
+        if writer is not None:
+            writer.close()
+            if str(output) != "-":
+                Path(output).unlink(missing_ok=True)  # an error leaves no half-written file behind
+        raise
+    assert writer is not None
+    writer.close()
+    timings = stream.timings
+    lines = _report(stream.notes, stream.settings, stream.forward_passes, timings, stream.audio_seconds)
+    lines.insert(-1, f"first audio after {timings['first_audio']:.2f} s ({stream.n_chunks} chunks)")
+    lines.append(
+        f"wrote {output} ({stream.n_turns} turns, {stream.audio_seconds:.1f} s, as it was generated)"
+    )
+    return "\n".join(lines)
+
+
+def _report(notes, settings, forward_passes: int, timings: dict[str, float], seconds: float) -> list[str]:
+    """The lines `generate` prints: notes, settings, tempos, time per stage, the real-time factor."""
+    lines = [f"note: {note}" for note in notes]
+    lines.append(
+        f"{settings.method}, {settings.iterations} iterations ({forward_passes} forward passes), "
+        f"temperature {settings.temperature:g}, guidance {settings.guidance:g}, seed {settings.seed}, "
+        f"voice matching {settings.voice_match:g}"
+    )
+    for pairs, source in (
+        (settings.tempos, "words"),
+        (settings.heard_tempos, "phones heard by the recognizer"),
+    ):
+        if pairs:
+            tempos = ", ".join(f"{name} x{tempo:.2f}" for name, tempo in pairs)
+            lines.append(f"tempo measured on the voice clips' {source}: {tempos}")
+    stages = ("parse", "load", "prompts", "t2s", "acoustic", "codec_decode", "assemble")
+    lines.append("time per stage: " + ", ".join(f"{s} {timings[s]:.2f} s" for s in stages))
+    lines.append(
+        f"total {timings['total']:.2f} s for {seconds:.2f} s of audio: "
+        f"real-time factor {timings['total'] / max(seconds, 1e-9):.2f}"
+    )
+    return lines
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -221,7 +279,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="what a speaker's voice clip says (optional): turns then take as long as that speaker would; "
         "built-in voices need none",
     )
-    gen.add_argument("-o", "--output", type=Path, default=Path("dialogue.wav"), help="output .wav or .mp3")
+    gen.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("dialogue.wav"),
+        help="output .wav or .mp3 (with --stream, - writes wav to standard output, e.g. for `| aplay`)",
+    )
+    gen.add_argument(
+        "--stream",
+        action="store_true",
+        help="generate chunk by chunk and write each as soon as it is ready (the first turn within about a "
+        "second; memory stays that of one chunk however long the dialogue; Ctrl-C keeps what was written)",
+    )
     gen.add_argument("--method", default="group", help="group (default, fastest), soundstorm or spans")
     gen.add_argument("--iterations", type=int, help="main decoding steps, 1-64 (default: the method's)")
     gen.add_argument("--seed", type=int, default=0, help="the same seed gives the same audio")
@@ -248,9 +318,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             print(check(args))
-        elif args.command == "generate":
-            print(generate(args))
+        elif args.command == "generate":  # with wav on stdout, the report goes to stderr
+            print(generate(args), file=sys.stderr if str(args.output) == "-" else sys.stdout)
     except UserInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except SynthesisCancelled as stop:
+        print(f"{stop}", file=sys.stderr)
+        return 130
     return 0

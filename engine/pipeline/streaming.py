@@ -114,6 +114,11 @@ class DialogueStream:
         self.timings: dict[str, float] = {}
         self.n_turns = 0
         self.n_chunks = 0
+        # After the last chunk (kept or not): what the run was, for reports.
+        self.forward_passes = 0
+        self.audio_seconds = 0.0
+        self.notes: list[str] = []
+        self.settings: SynthesisSettings | None = None
         self._result: DialogueResult | None = None
         self._iterator = self._run()
 
@@ -300,6 +305,7 @@ class DialogueStream:
                 decodes.append(decoded)
                 placed += chunk_turns
             done()
+            self.forward_passes += decoded.trace.forward_passes
             cost_done += cost
             if k == 0:
                 self.timings["first_audio"] = time.perf_counter() - start
@@ -334,10 +340,9 @@ class DialogueStream:
         plan = planner.result()
         notes += plan.notes
         self.timings["total"] = time.perf_counter() - start
-        self.report("done", 1.0)
-        if not req.keep:
-            return
-        settings = SynthesisSettings(
+        self.audio_seconds = joiner.cursor / sample_rate
+        self.notes = notes
+        self.settings = SynthesisSettings(
             method=req.method,
             iterations=steps,
             temperature=float(req.temperature),
@@ -353,6 +358,9 @@ class DialogueStream:
                 if synth.t2s.recognizer is not None and name not in plan.known_words
             ),
         )
+        self.report("done", 1.0)
+        if not req.keep:
+            return
         merged = merge_results(decodes)
         self._result = DialogueResult(
             np.concatenate(pieces),
@@ -361,7 +369,7 @@ class DialogueStream:
             merged.trace,
             merged.tokens,
             dict(self.timings),
-            settings,
+            self.settings,
             notes,
             chunks=len(chunks),
         )
