@@ -57,6 +57,7 @@ class _Engine:
         path = ctypes.util.find_library("espeak-ng") or "libespeak-ng.so.1"
         self.lib = ctypes.CDLL(path)
         self.lib.espeak_SetPhonemeTrace.argtypes = [ctypes.c_int, ctypes.c_void_p]
+        self.lib.espeak_GetCurrentVoice.restype = ctypes.POINTER(ctypes.c_char_p * 3)  # name, languages, id
         self.libc = ctypes.CDLL(ctypes.util.find_library("c"))
         self.libc.fopen.restype = ctypes.c_void_p
         self.libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
@@ -69,7 +70,7 @@ class _Engine:
         self.chunks: list[np.ndarray] = []
         self.events: list[tuple[str, int]] = []
         self.sample_rate = rate
-        self.voice = ""
+        self.voice, self.identifier = "", b""
         self._callback = _Callback(self._on_audio)  # kept referenced: the library calls it later
         self.lib.espeak_SetSynthCallback(self._callback)
 
@@ -87,14 +88,19 @@ class _Engine:
         return 0
 
     def configure(self, voice: str, rate: int, pitch: int, pitch_range: int) -> None:
-        # Selecting an mbrola voice restarts mbrola and reloads its database (~0.1 s): only on a change.
-        if voice != self.voice:
+        # Selecting an mbrola voice restarts mbrola and reloads its database (~0.1 s): only on a change, ours
+        # or another module's (engine.text.espeak_lib sets en-us in the same library for phonemizing).
+        if voice != self.voice or self._current_identifier() != self.identifier:
             if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
                 raise ValueError(f"espeak-ng has no voice {voice!r}; list them with `espeak-ng --voices`.")
-            self.voice = voice
+            self.voice, self.identifier = voice, self._current_identifier()
         self.lib.espeak_SetParameter(_PARAM_RATE, rate, 0)
         self.lib.espeak_SetParameter(_PARAM_PITCH, pitch, 0)
         self.lib.espeak_SetParameter(_PARAM_RANGE, pitch_range, 0)
+
+    def _current_identifier(self) -> bytes:
+        current = self.lib.espeak_GetCurrentVoice()
+        return (current.contents[2] or b"") if current else b""
 
     def speak(self, text: str) -> None:
         self.chunks, self.events = [], []

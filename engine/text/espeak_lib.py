@@ -14,6 +14,9 @@ ESPEAK_LOCK = threading.RLock()
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_DONT_EXIT = 0x8000  # without it, a missing data directory calls exit() inside the library
+# Unused here, but espeak_Initialize resets the options for the whole process: without it, the corpus
+# synthesizer (engine.data.espeak) in the same process gets no more phoneme events after this module starts.
+_INITIALIZE_PHONEME_EVENTS = 0x0001
 _CHARS_UTF8 = 1
 PHONEME_SEPARATOR = "|"  # asked of espeak between the phoneme names of a word; words stay space-separated
 
@@ -49,7 +52,8 @@ def _load(voice: str) -> ctypes.CDLL:
         lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
         lib.espeak_GetCurrentVoice.restype = ctypes.POINTER(_Voice)
-        if lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, None, _INITIALIZE_DONT_EXIT) < 0:
+        flags = _INITIALIZE_DONT_EXIT | _INITIALIZE_PHONEME_EVENTS
+        if lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, None, flags) < 0:
             raise EspeakMissingError(
                 "espeak-ng's data could not be loaded (espeak_Initialize failed); "
                 "run `bash install.sh` to reinstall espeak-ng and espeak-ng-data."
