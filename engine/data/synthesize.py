@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
-from engine.data import espeak, festival, flite, mbrola
+from engine.data import espeak, festival, flite, kokoro, mbrola, piper, rhvoice
+from engine.data.ipa import inventory_to_phones
 from engine.data.phones import arpabet_to_phones, espeak_to_phones, label_segments
 from engine.data.sentences import split_sentences
 from engine.data.voices import Speaker
@@ -77,7 +80,41 @@ def synthesize_sentence(
             raise ValueError(f"{speaker.id}: festival voices take a rate setting only, not a pitch")
         audio, sample_rate, segments = festival.synthesize(text, speaker.voice, speaker.rate)
         return audio, sample_rate, segments, arpabet_to_phones
+    if speaker.engine in ("kokoro", "piper"):
+        if speaker.pitch != 1.0:
+            raise ValueError(f"{speaker.id}: {speaker.engine} voices take a rate setting only, not a pitch")
+        module = kokoro if speaker.engine == "kokoro" else piper
+        audio, sample_rate, segments = module.synthesize(text, speaker.voice, speaker.rate)
+        return audio, sample_rate, segments, inventory_to_phones
+    if speaker.engine == "rhvoice":
+        audio, sample_rate, segments = rhvoice.synthesize(text, speaker.voice, speaker.rate, speaker.pitch)
+        return audio, sample_rate, segments, inventory_to_phones
     raise ValueError(f"unknown engine {speaker.engine!r}")
+
+
+@cache
+def voice_available(engine: str, voice: str) -> bool:
+    """Whether this machine has the engine and the voice a speaker needs (`install.sh --corpus` installs all).
+
+    Args:
+        engine: one of voices.ENGINES.
+        voice: the Speaker's voice (for mbrola its database).
+    """
+    if engine == "espeak":
+        return shutil.which("espeak-ng") is not None
+    if engine == "mbrola":
+        return mbrola.mbrola_available(voice)
+    if engine == "flite":
+        return flite.flite_available(voice)
+    if engine == "festival":
+        return festival.festival_available(voice)
+    if engine == "kokoro":
+        return kokoro.kokoro_available()
+    if engine == "piper":
+        return piper.piper_available(voice)
+    if engine == "rhvoice":
+        return rhvoice.rhvoice_available(voice)
+    raise ValueError(f"unknown engine {engine!r}")
 
 
 def _fit_to_audio(
