@@ -111,6 +111,8 @@ def test_reserved_voices_never_in_train_or_valid():
         ("mbrola", "fr4"),
         ("flite", "awb"),
         ("festival", "ked_diphone"),
+        ("kokoro", "jf_tebukuro"),
+        ("rhvoice", "clb"),
     }
     sentences = [
         Sentence(f"Text {i} goes here today.", "t", s) for i, s in enumerate(["train", "valid", "eval"] * 4)
@@ -118,9 +120,10 @@ def test_reserved_voices_never_in_train_or_valid():
     with pytest.raises(ValueError, match="reserved"):
         next(plan_train(sentences, [TRAIN_SPEAKERS[0], EVAL_SPEAKERS[0]], seed=0))
     eval_jobs = plan_eval(sentences, EVAL_SPEAKERS, per_voice=3)
-    assert len(eval_jobs) == 15 and all(job.split == "eval" for job in eval_jobs)
-    assert len({job.id for job in eval_jobs}) == 15
-    assert len(plan_eval(sentences, EVAL_SPEAKERS, per_voice=6)) == 20  # only 4 eval sentences per voice
+    assert len(eval_jobs) == 3 * len(EVAL_SPEAKERS) and all(job.split == "eval" for job in eval_jobs)
+    assert len({job.id for job in eval_jobs}) == 3 * len(EVAL_SPEAKERS)
+    # only 4 eval sentences per voice
+    assert len(plan_eval(sentences, EVAL_SPEAKERS, per_voice=6)) == 4 * len(EVAL_SPEAKERS)
 
 
 def test_label_segments_pause_convention():

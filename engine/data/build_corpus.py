@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 
 from engine.data.manifest import append_entry, drop_torn_tail, read_entries
 from engine.data.sentences import Sentence, load_sentences
-from engine.data.synthesize import SAMPLE_RATE, synthesize
+from engine.data.synthesize import SAMPLE_RATE, synthesize, voice_available
 from engine.data.voices import EVAL_SPEAKERS, TRAIN_SPEAKERS, Speaker
 from engine.data.wavio import write_wav_atomic
 from engine.errors import UserInputError
@@ -44,7 +44,8 @@ sentences.jsonl           every sentence with its split (a sentence is in exactl
 
 Phones are engine.text.phone_inventory.PHONE_SET symbols; "_" is a pause inside a sentence (and the silence
 before the first phone), "_." the pause after each sentence. eval = held-out sentences spoken only by the
-reserved voices (mbrola us3, de6, fr4; flite awb; festival ked_diphone), which never speak train/valid.
+reserved voices (mbrola us3, de6, fr4; flite awb; festival ked_diphone; kokoro jf_tebukuro; rhvoice clb),
+which never speak train/valid.
 Read it with `engine.data.manifest.load_manifest(DIR, split=None)`.
 """
 
@@ -366,6 +367,22 @@ def _progress_line(
     )
 
 
+def available_speakers(speakers: Sequence[Speaker], log: Callable[[str], None] = print) -> list[Speaker]:
+    """The speakers whose engine and voice are installed here; the others are named in one log line."""
+    kept = [s for s in speakers if voice_available(s.engine, s.voice)]
+    missing = Counter(f"{s.engine} {s.voice}" for s in speakers if s not in kept)
+    if missing:
+        log(
+            f"[build] skipping {sum(missing.values())} speakers whose voice is not installed "
+            f"({', '.join(sorted(missing))}); `bash install.sh --corpus` installs them"
+        )
+    return kept
+
+
+def _log(line: str) -> None:
+    print(line, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry: parse arguments, build, print progress; bad arguments print a plain message and exit 2."""
     parser = argparse.ArgumentParser(
@@ -394,7 +411,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         config = BuildConfig(args.out, args.hours, args.jobs, args.eval_per_voice, args.seed)
         command = "python -m engine.data.build_corpus " + " ".join(sys.argv[1:] if argv is None else argv)
-        build(config, command=command, log=lambda line: print(line, flush=True))
+        train_speakers = available_speakers(TRAIN_SPEAKERS, _log)
+        eval_speakers = available_speakers(EVAL_SPEAKERS, _log)
+        if not train_speakers:
+            raise UserInputError("No corpus voice is installed; run `bash install.sh --corpus`.")
+        build(config, None, train_speakers, eval_speakers, command, _log)
     except UserInputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

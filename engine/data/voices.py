@@ -1,10 +1,14 @@
-"""The corpus speakers: an engine voice held at one rate/pitch setting. Reserved voices speak only the eval split."""
+"""The corpus speakers: an engine voice held at one rate/pitch setting. Reserved voices speak only the eval split.
+
+Rule-based engines (espeak, mbrola, flite, festival) and neural ones that sound like people (kokoro: mixes of
+Kokoro-82M's style vectors; piper: the CC0 voice joe; rhvoice: HTS voices of CMU ARCTIC-style recordings).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-ENGINES = ("espeak", "mbrola", "flite", "festival")
+ENGINES = ("espeak", "mbrola", "flite", "festival", "kokoro", "piper", "rhvoice")
 # Never in train/valid: evaluation measures how the model copes with voices it never heard.
 RESERVED_VOICES = frozenset(
     {
@@ -15,6 +19,8 @@ RESERVED_VOICES = frozenset(
         ("flite", "awb_time"),
         ("festival", "ked_diphone"),
         ("festival", "us3_mbrola"),  # mbrola us3 driven by festival
+        ("kokoro", "jf_tebukuro"),  # also never part of a training mix (engine.data.kokoro.MIX_VOICES)
+        ("rhvoice", "clb"),
     }
 )
 
@@ -24,7 +30,7 @@ class Speaker:
     """One corpus speaker.
 
     engine: one of ENGINES. voice: the engine's voice (espeak-ng voice name; mbrola database; flite voice;
-    festival voice). driver: for mbrola, the espeak-ng voice that writes its .pho (e.g. "mb-de4-en").
+    festival voice; Kokoro voice or "mix<N>"; Piper voice; RHVoice voice). driver: for mbrola, the espeak-ng voice that writes its .pho (e.g. "mb-de4-en").
     rate: speed relative to the engine's default (1.1 = 10 % faster). pitch: relative base pitch.
     """
 
@@ -112,6 +118,23 @@ _FESTIVAL_TRAIN = (
     ("cmu_us_slt_arctic_hts", 1.0),
 )
 
+# Kokoro: four of its five voices as they are and 28 seeded mixes of them (engine.data.kokoro.mixed_style),
+# each at one speed; Kokoro takes no pitch setting.
+_KOKORO_RATES = (1.0, 0.92, 1.08, 0.96, 1.04)
+_KOKORO_TRAIN = (("jf_alpha", 1.0), ("jf_gongitsune", 1.0), ("jf_nezumi", 1.0), ("jm_kumo", 1.0)) + tuple(
+    (f"mix{k}", _KOKORO_RATES[k % len(_KOKORO_RATES)]) for k in range(1, 29)
+)
+_PIPER_TRAIN = (("joe", 1.0), ("joe", 0.9))
+# RHVoice: the voices whose licence allows it (engine.data.rhvoice), two settings each; clb is reserved.
+_RHVOICE_TRAIN = (
+    ("alan", 1.0, 1.0),
+    ("alan", 0.9, 1.1),
+    ("bdl", 1.0, 1.0),
+    ("bdl", 1.1, 0.9),
+    ("slt", 1.0, 1.0),
+    ("slt", 0.9, 1.1),
+)
+
 TRAIN_SPEAKERS: tuple[Speaker, ...] = (
     tuple(
         Speaker("mbrola", db, rate, pitch, driver)
@@ -121,6 +144,9 @@ TRAIN_SPEAKERS: tuple[Speaker, ...] = (
     + tuple(Speaker("espeak", voice, rate, pitch) for voice, rate, pitch in _ESPEAK_TRAIN)
     + tuple(Speaker("flite", voice, rate, pitch) for voice, rate, pitch in _FLITE_TRAIN)
     + tuple(Speaker("festival", voice, rate) for voice, rate in _FESTIVAL_TRAIN)
+    + tuple(Speaker("kokoro", voice, rate) for voice, rate in _KOKORO_TRAIN)
+    + tuple(Speaker("piper", voice, rate) for voice, rate in _PIPER_TRAIN)
+    + tuple(Speaker("rhvoice", voice, rate, pitch) for voice, rate, pitch in _RHVOICE_TRAIN)
 )
 EVAL_SPEAKERS: tuple[Speaker, ...] = (
     Speaker("mbrola", "us3", driver="mb-us3"),
@@ -128,4 +154,6 @@ EVAL_SPEAKERS: tuple[Speaker, ...] = (
     Speaker("mbrola", "fr4", driver="mb-fr4-en"),
     Speaker("flite", "awb"),
     Speaker("festival", "ked_diphone"),
+    Speaker("kokoro", "jf_tebukuro"),
+    Speaker("rhvoice", "clb"),
 )
