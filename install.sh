@@ -26,14 +26,15 @@ export DEBIAN_FRONTEND=noninteractive
 
 apt_packages=(espeak-ng ffmpeg libsndfile1)
 if [ "$corpus" = 1 ]; then
-  # mbrola's voices live in contrib/non-free. Training voices and the voices reserved for evaluation
-  # (us3, de6, fr4; flite awb; festival ked) are all installed; the corpus builder keeps them apart.
+  # mbrola's voices and RHVoice's live in contrib/non-free. Training voices and the voices reserved for
+  # evaluation (us3, de6, fr4; flite awb; festival ked; RHVoice clb) are all installed; the corpus builder
+  # keeps them apart (and uses only the RHVoice voices whose licence allows it, engine/data/rhvoice.py).
   apt_packages+=(mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 mbrola-de1 mbrola-de2 mbrola-de3
                  mbrola-de4 mbrola-de5 mbrola-de6 mbrola-de7 mbrola-fr1 mbrola-fr2 mbrola-fr3
                  mbrola-fr4 mbrola-fr5 mbrola-fr6 mbrola-fr7 mbrola-nl2 mbrola-af1 mbrola-hu1
                  mbrola-pl1 mbrola-sw1 mbrola-sw2 mbrola-gr2 mbrola-ro1 mbrola-cz2 flite festival
                  festvox-kdlpc16k festvox-kallpc16k festvox-us1 festvox-us2 festvox-us-slt-hts
-                 sox fortune-mod fortunes fortunes-min)
+                 sox fortune-mod fortunes fortunes-min rhvoice rhvoice-english)
 fi
 if [ "$dev" = 1 ]; then
   # tests/test_browser.py drives Debian's headless chromium through selenium (no driver download);
