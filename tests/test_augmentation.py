@@ -166,3 +166,19 @@ def test_prompt_codes_must_match_their_codes():
     bad[0].prompt_codes = bad[0].prompt_codes[:, :10]
     with pytest.raises(UserInputError, match="prompt codes"):
         AcousticCorpus(LAYOUT, (4,), bad)
+
+
+def test_a_lossy_codec_ffmpeg_refuses_falls_back_to_mu_law(monkeypatch):
+    import subprocess
+
+    def refuse(x, sr, args):
+        raise subprocess.CalledProcessError(1, ["ffmpeg"])
+
+    monkeypatch.setattr(channel, "_ffmpeg", refuse)
+    x = 0.3 * np.sin(2 * np.pi * 200 * np.arange(16000) / 16000)
+    steps = []
+    for seed in range(8):
+        y, step = channel.code_lossily(x, 16000, np.random.default_rng(seed))
+        assert step.startswith("G.711 mu-law") and len(y) == len(x) and np.isfinite(y).all()
+        steps.append(step)
+    assert any("failed" in step for step in steps)  # some seeds drew an ffmpeg codec

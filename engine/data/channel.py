@@ -116,26 +116,38 @@ def limit_band(x: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.nda
 
 
 def code_lossily(x: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
-    """G.711 mu-law at 8 kHz, or an ffmpeg round trip through G.722, GSM, mp3 or opus at a low bitrate."""
+    """G.711 mu-law at 8 kHz, or an ffmpeg round trip through G.722, GSM, mp3 or opus at a low bitrate.
+
+    A round trip that ffmpeg refuses (its raw GSM stream of some clips does not decode) falls back to mu-law.
+    """
     codec = rng.choice(CODECS) if shutil.which("ffmpeg") else "mulaw"
     if codec == "mulaw":
-        narrow = _resample(x, sr, 8000)
-        mu = 255.0
-        coded = np.sign(narrow) * np.log1p(mu * np.minimum(np.abs(narrow), 1)) / np.log1p(mu)
-        coded = np.round(coded * 127) / 127  # 8 bits
-        expanded = np.sign(coded) * ((1 + mu) ** np.abs(coded) - 1) / mu
-        return _resample(expanded, 8000, sr)[: len(x)], "G.711 mu-law"
+        return _mulaw(x, sr), "G.711 mu-law"
     if codec == "g722":
-        return _ffmpeg(x, sr, ["-c:a", "g722", "-ar", "16000", "-f", "wav"]), "G.722"
-    if codec == "gsm":
-        return _ffmpeg(x, sr, ["-c:a", "libgsm", "-ar", "8000", "-f", "gsm"]), "GSM 06.10"
-    kbps = int(rng.choice((16, 24, 32))) if codec == "mp3" else int(rng.choice((8, 12, 16)))
-    args = (
-        ["-c:a", "libmp3lame", "-b:a", f"{kbps}k", "-f", "mp3"]
-        if codec == "mp3"
-        else ["-c:a", "libopus", "-b:a", f"{kbps}k", "-f", "ogg"]
-    )
-    return _ffmpeg(x, sr, args), f"{codec} {kbps} kbit/s"
+        args, name = ["-c:a", "g722", "-ar", "16000", "-f", "wav"], "G.722"
+    elif codec == "gsm":
+        args, name = ["-c:a", "libgsm", "-ar", "8000", "-f", "gsm"], "GSM 06.10"
+    else:
+        kbps = int(rng.choice((16, 24, 32))) if codec == "mp3" else int(rng.choice((8, 12, 16)))
+        args = (
+            ["-c:a", "libmp3lame", "-b:a", f"{kbps}k", "-f", "mp3"]
+            if codec == "mp3"
+            else ["-c:a", "libopus", "-b:a", f"{kbps}k", "-f", "ogg"]
+        )
+        name = f"{codec} {kbps} kbit/s"
+    try:
+        return _ffmpeg(x, sr, args), name
+    except subprocess.CalledProcessError:
+        return _mulaw(x, sr), f"G.711 mu-law ({name} failed)"
+
+
+def _mulaw(x: np.ndarray, sr: int) -> np.ndarray:
+    narrow = _resample(x, sr, 8000)
+    mu = 255.0
+    coded = np.sign(narrow) * np.log1p(mu * np.minimum(np.abs(narrow), 1)) / np.log1p(mu)
+    coded = np.round(coded * 127) / 127  # 8 bits
+    expanded = np.sign(coded) * ((1 + mu) ** np.abs(coded) - 1) / mu
+    return _resample(expanded, 8000, sr)[: len(x)]
 
 
 def shift_level(x: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
