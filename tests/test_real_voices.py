@@ -108,3 +108,30 @@ def test_dnsmos_and_the_second_speaker_encoder_on_espeak_speech(tmp_path):
     assert np.linalg.norm(encoder.embed(one, rate)) == pytest.approx(1.0, abs=1e-4)
     same = encoder.similarity(one, rate, two, rate)
     assert same > 0.5 and same > encoder.similarity(one, rate, noise, rate)
+
+
+def test_the_seed_table_gives_every_groups_wer_under_both_seeds():
+    from bench.real_voices.cases import RESERVED
+    from bench.real_voices.figures import KEYS
+    from bench.real_voices.tables import tables
+
+    settings = ["group@2 seed 0", "group@2 seed 1"]
+
+    def row(wer):
+        return {key: (wer if key == "wer_base" else None) for key in KEYS}
+
+    summary = {
+        "default": settings[0],
+        "groups": {
+            UNSEEN: {settings[0]: row(0.7), settings[1]: row(0.5)},
+            BUILT_IN: {settings[0]: row(0.34), settings[1]: row(0.45)},
+            RESERVED: {settings[0]: row(0.44)},  # one seed only: no row
+        },
+        "per_voice": {},
+        "encoders": {},
+    }
+    seed_table = tables(summary, settings)[2]
+    rows = {r[0]: r[1:] for r in seed_table.rows}
+    assert rows[f"WER base, {BUILT_IN} voices"] == pytest.approx((0.34, 0.45, 0.11))
+    assert f"WER base, {RESERVED} voices" not in rows
+    assert rows["WER base"] == pytest.approx((0.7, 0.5, 0.2))

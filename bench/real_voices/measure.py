@@ -93,8 +93,8 @@ def generate(
     return setting
 
 
-# The app's default decoder first (it runs under every seed and without the duration guards), then the other two,
-# each at its own default iterations, on the unseen real voices.
+# The app's default decoder first (it runs under every seed, on every voice, and without the duration guards on
+# the unseen real voices), then the other two, each at its own default iterations, on the unseen real voices.
 DEFAULT_METHODS = ("group", "soundstorm", "spans")
 
 
@@ -124,8 +124,8 @@ def measure(
         judge_recordings(panel, synth, fig)
         runs = [(methods[0], s, True) for s in seeds] + [(m, seeds[0], True) for m in methods[1:]]
         runs += [(methods[0], seeds[0], False)] if unguarded else []
-        if fig.case.group != UNSEEN:
-            runs = [(methods[0], seeds[0], True)]
+        if fig.case.group != UNSEEN:  # built-in and reserved voices: the default decoder under every seed
+            runs = [(methods[0], s, True) for s in seeds]
         for method, seed, guards in runs:
             setting = generate(panel, synth, fig, sentences, method, seed, guards)
             if setting not in settings:
