@@ -2,6 +2,8 @@
 memory bound (no batch over the chunk size), stopping, and loudness across chunks. A tiny random acoustic
 model with the shipped codec and duration model, as tests/test_pipeline.py."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -42,7 +44,7 @@ def synth(codec):  # noqa: F811
 def test_first_chunk_is_the_first_turn_and_chunks_grow_to_the_limit():
     frames = [50, 60, 40, 80, 70, 30, 90, 100, 20, 60]
     chunks = plan_chunks(frames, 50, chunk_seconds=6.0)
-    assert chunks[0] == range(0, 1)
+    assert chunks[0] == range(1)
     assert [i for c in chunks for i in c] == list(range(len(frames)))  # every turn once, in order
     budget = frames[0]
     for c in chunks[1:]:
@@ -51,9 +53,11 @@ def test_first_chunk_is_the_first_turn_and_chunks_grow_to_the_limit():
         assert padded <= max(CHUNK_GROWTH * budget, max(frames[i] for i in c))
         budget = padded
     whole = plan_chunks(frames, 50, chunk_seconds=60.0, first_small=False)
-    assert whole == [range(0, len(frames))]
-    assert plan_chunks([500, 10], 50, chunk_seconds=6.0, first_small=False) == [range(0, 1), range(1, 2)]
-    assert chunk_seed(7, 0) == 7 and chunk_seed(7, 3) != chunk_seed(7, 4) and 0 <= chunk_seed(2**62, 9) < 2**63
+    assert whole == [range(len(frames))]
+    assert plan_chunks([500, 10], 50, chunk_seconds=6.0, first_small=False) == [range(1), range(1, 2)]
+    assert (
+        chunk_seed(7, 0) == 7 and chunk_seed(7, 3) != chunk_seed(7, 4) and 0 <= chunk_seed(2**62, 9) < 2**63
+    )
 
 
 def test_merged_decodes_keep_each_turn_and_iteration(codec):  # noqa: F811
@@ -84,11 +88,13 @@ def test_stream_delivers_the_dialogue_in_order(streamed):
     assert [c.index for c in chunks] == list(range(len(chunks))) and chunks[-1].final
     assert [t.text for c in chunks for t in c.turns] == [t.text for t in result.turns]
     np.testing.assert_array_equal(np.concatenate([c.audio for c in chunks]), result.audio)
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         assert after.start_s == pytest.approx(before.end_s)
     rate = result.sample_rate
     for turn in result.turns:  # each turn sits where it says, in the whole dialogue
-        np.testing.assert_array_equal(result.audio[round(turn.start_s * rate) : round(turn.end_s * rate)], turn.audio)
+        np.testing.assert_array_equal(
+            result.audio[round(turn.start_s * rate) : round(turn.end_s * rate)], turn.audio
+        )
     assert result.timings["first_audio"] < result.timings["total"]
 
 
@@ -140,7 +146,9 @@ def test_stop_takes_effect_within_one_decoder_iteration(synth, voices):  # noqa:
     assert first.index == 0
     with pytest.raises(SynthesisCancelled):
         next(stream)
-    after = events[next(i for i, e in enumerate(events) if "acoustic iteration 1/" in e and "turn 1 of" not in e) :]
+    after = events[
+        next(i for i, e in enumerate(events) if "acoustic iteration 1/" in e and "turn 1 of" not in e) :
+    ]
     assert not any("acoustic iteration 2/" in e for e in after)  # stopped before the next iteration
     with pytest.raises(SynthesisCancelled):
         synth.synthesize(LONG, voices, cancel=lambda: True)

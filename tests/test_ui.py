@@ -72,9 +72,11 @@ def test_page_builds_with_the_ids_and_endpoints_the_browser_test_uses():
     ids = {getattr(block, "elem_id", None) for block in app.blocks.values()}
     assert set(PAGE_IDS) <= ids
     api = app.get_api_info()["named_endpoints"]
-    assert set(api) == {"/check", "/generate", "/compare"}
+    assert set(api) == {"/check", "/generate", "/stream", "/compare", "/stop"}
     names = [p["parameter_name"] for p in api["/generate"]["parameters"]]
     assert names == ["transcript", *SETTINGS] + [name for name, _ in handlers.SPEAKER_PARAMETERS]
+    assert [p["parameter_name"] for p in api["/stream"]["parameters"]] == names
+    assert api["/stop"]["parameters"] == []
     assert [r["label"] for r in api["/generate"]["returns"]][:2] == ["Dialogue", "Report"]
     demo_select = next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "demo-select")
     assert {value for _, value in demo_select.choices} == {demo.name for demo in list_demos()}
@@ -83,7 +85,7 @@ def test_page_builds_with_the_ids_and_endpoints_the_browser_test_uses():
 def test_every_api_input_but_the_transcript_may_be_left_out():
     """Issue 23, point 8: the README's example left voice_text_s2 out and was refused."""
     api = blocks.build_app().get_api_info()["named_endpoints"]
-    for endpoint in ("/check", "/generate", "/compare"):
+    for endpoint in ("/check", "/generate", "/stream", "/compare"):
         required = [
             p["parameter_name"] for p in api[endpoint]["parameters"] if not p["parameter_has_default"]
         ]
@@ -176,7 +178,7 @@ def test_an_unexpected_failure_is_shown_and_logged(tiny_synthesizer, voice, monk
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(tiny_synthesizer, "synthesize", broken)
+    monkeypatch.setattr(tiny_synthesizer, "stream", broken)
     with caplog.at_level(logging.ERROR):
         _, statuses = page_generate(FOUR_TURNS, [voice, voice])
     assert "failed unexpectedly" in statuses[STATUS["run"]] and "disk on fire" in statuses[STATUS["run"]]

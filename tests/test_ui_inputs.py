@@ -37,13 +37,13 @@ def test_a_name_line_that_is_not_a_speaker_stays_text_and_the_reports_say_so(
 ):
     text = "[S1] Listen to the plan.\nRemember: bring the tickets.\n[S2] Fine.\nNote: it starts at eight."
     calls = []
-    synthesize = tiny_synthesizer.synthesize
+    stream = tiny_synthesizer.stream
 
     def spy(*args, **kwargs):
         calls.append(args[0])
-        return synthesize(*args, **kwargs)
+        return stream(*args, **kwargs)
 
-    monkeypatch.setattr(tiny_synthesizer, "synthesize", spy)
+    monkeypatch.setattr(tiny_synthesizer, "stream", spy)
     (_, _, report, _), statuses = page_generate(text, [voice, voice])
     assert "2 turns" in report and "Listen to the plan. Remember: bring the tickets." in report
     assert "Line 2 ('Remember: ...') is read as text of turn 1 (S1)" in report
@@ -210,20 +210,20 @@ def test_clip_words_reach_the_pipeline_by_speaker_name_and_the_report_shows_the_
     tiny_synthesizer, voice, monkeypatch
 ):
     calls, results = [], []
-    synthesize = tiny_synthesizer.synthesize
+    stream = tiny_synthesizer.stream
 
     def spy(*args, **kwargs):
         calls.append(kwargs)
-        results.append(synthesize(*args, **kwargs))
+        results.append(stream(*args, **kwargs))
         return results[-1]
 
-    monkeypatch.setattr(tiny_synthesizer, "synthesize", spy)
+    monkeypatch.setattr(tiny_synthesizer, "stream", spy)
     # Bob is named second, so he takes slot S2 and the words typed under S2.
     (_, report, *_), _ = generate(
         "Alice: Hello there.\nBob: Hi, how are you?", [voice, voice], texts=["", VOICE_WORDS]
     )
     assert calls[0]["voice_texts"] == {"Bob": VOICE_WORDS}
-    ((name, tempo),) = results[0].settings.tempos
+    ((name, tempo),) = results[0].result().settings.tempos
     assert name == "Bob" and 2 / 3 <= tempo <= 3 / 2
     assert f"tempo from the clip's words: Bob x{tempo:.2f}" in report
     ((name, heard),) = results[0].settings.heard_tempos  # Alice's clip has no words: its phones are heard

@@ -79,18 +79,25 @@ def generate(transcript, voices, **kw):
     return last, progress
 
 
-def page_generate(transcript, voices, previous_report=None, kept=None, **kw):
-    """The page's Generate: (its outputs, the statuses part of them), and the drawn views."""
+def page_generate_steps(transcript, voices, previous_report=None, kept=None, **kw):
+    """Everything the page's Generate yields: a live chunk at a time, then the outputs."""
     settings = {**SETTING_VALUES, **{k: kw.pop(k) for k in list(kw) if k in SETTING_VALUES}}
-    out = handlers.page_generate(
-        previous_report,
-        kept,
-        transcript,
-        *settings.values(),
-        *speaker_values(voices, **kw),
-        progress=Progress(),
+    return list(
+        handlers.page_generate(
+            previous_report,
+            kept,
+            transcript,
+            *settings.values(),
+            *speaker_values(voices, **kw),
+            progress=Progress(),
+        )
     )
-    return out[:4], out[4:]
+
+
+def page_generate(transcript, voices, previous_report=None, kept=None, **kw):
+    """The page's Generate, to its end: (its outputs, the statuses part of them), without the live player."""
+    out = page_generate_steps(transcript, voices, previous_report, kept, **kw)[-1]
+    return out[:4], out[4:-1]
 
 
 def is_skip(value):

@@ -11,7 +11,8 @@ from engine.acoustic.decoding import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_TE
 from engine.demos import DEMOS_DIR, VOICES_DIR, demo_voices, list_demos
 from engine.pipeline import DEFAULT_VOICE_MATCH
 from engine.semantic.t2s import MAX_RATE, MIN_RATE
-from engine.ui import handlers
+from engine.ui import handlers, stopping
+from engine.ui.api_events import api_events
 from engine.ui.editor import turn_editor_tab
 from engine.ui.handlers import COMPARE_ITERATIONS, OPENING_VOICES
 from engine.ui.memory import limit_malloc_arenas
@@ -40,13 +41,17 @@ CSS = """
 
 def launch_options(host: str = "127.0.0.1", port: int = 7860) -> dict[str, Any]:
     """How the page is served (app.py and the tests launch it the same way): the built-in voices reachable
-    wherever the app starts, uploads capped at MAX_UPLOAD, the page's style."""
+    wherever the app starts, uploads capped at MAX_UPLOAD, the page's style, and gradio's /cancel watched
+    so that Stop and an API cancel stop the synthesis itself (engine/ui/stopping.py)."""
+    from starlette.middleware import Middleware
+
     return {
         "server_name": host,
         "server_port": port,
         "allowed_paths": [str(VOICES_DIR), str(DEMOS_DIR)],
         "max_file_size": MAX_UPLOAD,
         "css": CSS,
+        "app_kwargs": {"middleware": [Middleware(stopping.CancelWatch)]},
     }
 
 
@@ -207,10 +212,18 @@ def build_app() -> gr.Blocks:
         with gr.Row():
             check = gr.Button("Check", elem_id="check-btn")
             generate = gr.Button("Generate", variant="primary", elem_id="generate-btn")
+            stop = gr.Button("Stop", variant="stop", elem_id="stop-btn", min_width=80)
             compare = gr.Button("Compare 1, 2, 4, 8, 16 iterations", elem_id="compare-btn")
 
         with gr.Tabs(elem_id="output-tabs") as output_tabs:
             with gr.Tab("Dialogue", id="dialogue-tab", elem_id="dialogue-tab"):
+                live = gr.Audio(
+                    label="Playing as it is generated",
+                    streaming=True,
+                    autoplay=True,
+                    interactive=False,
+                    elem_id="live-audio",
+                )
                 with gr.Row():
                     audio = gr.Audio(
                         label=handlers.AUDIO_LABEL,
@@ -284,21 +297,22 @@ def build_app() -> gr.Blocks:
             show_progress_on=[report],
             **private,
         )
-        generate.click(
+        generating = generate.click(
             handlers.page_generate,
             [report, kept, transcript, *settings, *speaker_inputs],
-            [audio, downloads, report, fresh, *status_outputs],
+            [audio, downloads, report, fresh, *status_outputs, live],
             show_progress_on=[audio],
             **synthesis,
             **private,
-        ).then(
+        )
+        generating.then(
             handlers.page_draw,
             [fresh, run_status],
             [fill_in, step, confidence, steps, spectrogram, window, kept, run_status],
             show_progress_on=[fill_in],
             **private,
         )
-        compare.click(
+        comparing = compare.click(
             handlers.page_compare,
             [transcript, method, temperature, guidance, seed, voice_match, *speaker_inputs],
             [output_tabs, *compare_players, compare_table, compare_status, *status_outputs],
@@ -323,25 +337,20 @@ def build_app() -> gr.Blocks:
             **private,
         )
         method.input(_defaults_for, method, [iterations, guidance], queue=False, **private)
+        # Stop: gradio ends the events for the page; its /cancel request, seen by stopping.CancelWatch, and
+        # this handler both stop the synthesis itself, within a second.
+        stop.click(
+            stopping.stop_synthesis, None, run_status, cancels=[generating, comparing], queue=False, **private
+        )
 
         # The API: the same work; a mistake is an error for the client, not a message in a page.
-        api_check, api_generate, api_compare = (gr.Button(visible=False, render=True) for _ in range(3))
-        api_check.click(handlers.check_dialogue, [transcript, *speaker_inputs], report, api_name="check")
-        api_generate.click(
-            handlers.generate_dialogue,
-            [transcript, *settings, *speaker_inputs],
+        api_events(
+            transcript,
+            settings,
+            speaker_inputs,
             [audio, report, fill_in, confidence, steps, spectrogram, downloads],
-            api_name="generate",
-            show_progress_on=[audio],
-            **synthesis,
-        )
-        api_compare.click(
-            handlers.compare_iterations,
-            [transcript, method, temperature, guidance, seed, voice_match, *speaker_inputs],
             [*compare_players, compare_table],
-            api_name="compare",
-            show_progress_on=[compare_table],
-            **synthesis,
+            synthesis,
         )
 
         # Voice slots: who speaks with each, clips checked as they arrive.
@@ -374,4 +383,5 @@ def build_app() -> gr.Blocks:
             handlers.load_demo, demo_select, slot_outputs, show_progress_on=[transcript], **private
         ).then(*sync, **quiet)
         app.load(handlers.opening_voices, None, slot_outputs, **quiet).then(*sync, **quiet)
+    stopping.watch(app)
     return app

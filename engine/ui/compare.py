@@ -11,6 +11,7 @@ import gradio as gr
 from engine.ui import reports
 from engine.ui.inputs import PageInput, named_speaker_inputs, plan_or_none, read_page
 from engine.ui.messages import PLACE_NAMES, RUN, failure, page_errors, statuses
+from engine.ui.stopping import session_of
 from engine.ui.synthesis import LINE, pcm16, progress_reporter, synthesize_page
 
 if TYPE_CHECKING:
@@ -20,19 +21,22 @@ COMPARE_ITERATIONS = (1, 2, 4, 8, 16)
 
 
 def _compare_runs(
-    transcript, method, temperature, guidance, seed, voice_match, speaker_values, progress
+    transcript, settings, speaker_values, progress, request
 ) -> Iterator[tuple[PageInput, int, DialogueResult]]:
+    """Each run of the comparison in turn; `settings` are (method, temperature, guidance, seed, voice_match)."""
+    method, temperature, guidance, seed, voice_match = settings
     page = read_page(transcript, speaker_values)
     n_runs = len(COMPARE_ITERATIONS)
-    with LINE.turn("compare", page.words, lambda message: progress(0.0, desc=message)):
+    session = session_of(request)
+    with LINE.turn("compare", page.words, lambda message: progress(0.0, desc=message), session) as job:
         for k, iterations in enumerate(COMPARE_ITERATIONS):
             report = progress_reporter(
                 progress, k, n_runs, f"run {k + 1}/{n_runs}, {iterations} iterations: "
             )
-            result = synthesize_page(
-                page, method, iterations, temperature, guidance, seed, voice_match, report, keep_trace=False
-            )
+            chosen = (method, iterations, temperature, guidance, seed, voice_match)
+            result = synthesize_page(page, chosen, report, job, keep_trace=False)
             yield page, iterations, result
+            LINE.give_way(job, lambda message, k=k: progress((k + 1) / n_runs, desc=message))
 
 
 def _player_label(iterations: int, result: DialogueResult | None) -> str:
@@ -64,6 +68,7 @@ def compare_iterations(
     voice_match: float,
     *speaker_values: Any,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
+    request: gr.Request = None,
 ) -> tuple:
     """API: the same dialogue, method and seed at 1, 2, 4, 8 and 16 iterations.
 
@@ -74,7 +79,7 @@ def compare_iterations(
     players, rows = [], []
     with page_errors("Comparing iterations"):
         for _, iterations, result in _compare_runs(
-            transcript, method, temperature, guidance, seed, voice_match, speaker_values, progress
+            transcript, (method, temperature, guidance, seed, voice_match), speaker_values, progress, request
         ):
             players.append(
                 gr.Audio(
@@ -94,6 +99,7 @@ def page_compare(
     voice_match: float,
     *speaker_values: Any,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
+    request: gr.Request = None,
 ) -> Iterator[tuple]:
     """Page: the comparison, each player delivered as soon as its run is done, with its time.
 
@@ -107,7 +113,7 @@ def page_compare(
     done = 0
     try:
         for page, iterations, result in _compare_runs(
-            transcript, method, temperature, guidance, seed, voice_match, speaker_values, progress
+            transcript, (method, temperature, guidance, seed, voice_match), speaker_values, progress, request
         ):
             done += 1
             rows.append(_compare_row(iterations, result))

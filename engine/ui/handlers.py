@@ -4,7 +4,8 @@ editor.py (the turn editor); what they share is in inputs.py, messages.py and sy
 
 The page's own handlers (`page_*` and the slot and editor events) never raise for a user's mistake: the
 message goes next to what caused it and the previous outputs stay, marked out of date. The API's
-(`check_dialogue`, `generate_dialogue`, `compare_iterations`) raise a readable gr.Error instead.
+(`check_dialogue`, `generate_dialogue`, `stream_dialogue`, `compare_iterations`) raise a readable gr.Error
+instead.
 """
 
 from engine.ui.compare import COMPARE_ITERATIONS, compare_iterations, page_compare
@@ -15,6 +16,7 @@ from engine.ui.generate import (
     generate_dialogue,
     page_check,
     page_generate,
+    stream_dialogue,
 )
 from engine.ui.inputs import SPEAKER_PARAMETERS
 from engine.ui.speakers import SHOWN_SLOTS, SLOTS
@@ -56,6 +58,7 @@ __all__ = [
     "redraw_window",
     "show_speakers",
     "step_slider",
+    "stream_dialogue",
     "sync_editor",
     "warm_up",
     "write_turns",

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import gradio as gr
 
-from engine.errors import UserInputError
+from engine.errors import SynthesisCancelled, UserInputError
 from engine.text.normalize import UnsupportedTextError
 from engine.text.transcript import TranscriptError
 from engine.ui import reports
@@ -31,6 +31,10 @@ def page_errors(action: str) -> Iterator[None]:
         yield
     except gr.Error:
         raise
+    except SynthesisCancelled:
+        raise gr.Error(
+            "Stopped: the synthesis was cancelled.", duration=ERROR_SECONDS, print_exception=False
+        ) from None
     except UserInputError as err:
         raise gr.Error(reports.md(str(err)), duration=ERROR_SECONDS, print_exception=False) from None
     except Exception as err:
@@ -99,6 +103,8 @@ def statuses(
 
 def failure(error: Exception, plan: SpeakerPlan | None, action: str) -> tuple[str, str]:
     """(place, message) for a failure; unexpected ones are logged with their traceback."""
+    if isinstance(error, SynthesisCancelled):
+        return RUN, f"{action} was stopped."
     if isinstance(error, UserInputError):
         return place_of(error, plan), str(error)
     log.exception("%s failed", action, exc_info=error)
