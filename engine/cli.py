@@ -164,7 +164,12 @@ def generate(args: argparse.Namespace) -> str:
             import torch
 
             torch.set_num_threads(max(1, args.threads))
-        synth = DialogueSynthesizer(acoustic=args.acoustic)
+        codec = None
+        if args.vocoder != "world":
+            from engine.codec.base import load_codec
+
+            codec = load_codec(vocoder=args.vocoder, vocoder_path=args.vocoder_checkpoint)
+        synth = DialogueSynthesizer(codec=codec, acoustic=args.acoustic)
         if args.stream:
             return _stream_to(args.output, synth.stream(transcript, voices, show, keep=False, **options), bar)
         result = synth.synthesize(transcript, voices, show, **options)
@@ -308,6 +313,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument(
         "--acoustic", type=Path, help="acoustic checkpoint (default assets/acoustic/acoustic.pt)"
+    )
+    gen.add_argument(
+        "--vocoder",
+        choices=("world", "neural"),
+        default="world",
+        help="what voices the codec's tokens: world (default, 16 kHz) or neural (the trained neural decoder, "
+        "24 kHz; needs its export)",
+    )
+    gen.add_argument(
+        "--vocoder-checkpoint", type=Path, help="neural decoder export (default assets/vocoder/vocoder.pt)"
     )
     gen.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     return parser

@@ -81,16 +81,25 @@ def check_codes(codes: torch.Tensor, codebook_sizes: tuple[int, ...]) -> torch.L
     return codes
 
 
-def load_codec(path: str | Path | None = None) -> Codec:
+def load_codec(
+    path: str | Path | None = None, vocoder: str = "world", vocoder_path: str | Path | None = None
+) -> Codec:
     """Load a trained codec from its directory (or .pt file); default: the shipped assets/codec/.
 
     Args:
         path: directory holding codec.pt, or the .pt file itself.
+        vocoder: "world" (16 kHz WORLD synthesis, the default) or "neural" (the trained neural decoder,
+            24 kHz; engine/codec/neural_codec.py).
+        vocoder_path: the neural decoder's export (default assets/vocoder/vocoder.pt).
 
     Returns:
         The codec, ready to encode and decode.
     """
     from engine.codec.group_codec import GroupRVQCodec
+    from engine.codec.neural_codec import VOCODERS, with_neural_decoder
+
+    if vocoder not in VOCODERS:
+        raise UserInputError(f"Unknown vocoder {vocoder!r}; use one of {VOCODERS}.")
 
     p = Path(path) if path is not None else DEFAULT_CODEC_DIR
     if p.is_dir():
@@ -101,4 +110,5 @@ def load_codec(path: str | Path | None = None) -> Codec:
             "`python -m engine.train.train_codec --corpus /work/corpus --out assets/codec`, "
             "or pass the directory of an existing one."
         )
-    return GroupRVQCodec.load(p)
+    codec = GroupRVQCodec.load(p)
+    return with_neural_decoder(codec, vocoder_path) if vocoder == "neural" else codec

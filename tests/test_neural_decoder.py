@@ -1,0 +1,180 @@
+"""The neural decoder (engine/vocoder/), its training pairs and trainer, and the codec decoding through it:
+shapes and hop alignment, a few training steps lowering the loss, resume, and held-out speakers refused."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from engine.codec.base import DEFAULT_CODEC_DIR, load_codec
+from engine.codec.neural_codec import NeuralDecodedCodec
+from engine.errors import UserInputError
+from engine.train import train_vocoder
+from engine.train.prepare_vocoder import Clip, prepare
+from engine.vocoder.generator import NeuralDecoder, VocoderConfig, load_generator, save_generator
+from engine.vocoder.held_out import HeldOutSpeakerError, benchmark_speech, check_trainable
+from engine.vocoder.pairs import load_pairs
+from tests.conftest import espeak_to_wav
+
+pytestmark = [
+    pytest.mark.usefixtures("one_thread"),
+    pytest.mark.skipif(not (DEFAULT_CODEC_DIR / "codec.pt").exists(), reason="needs the shipped codec"),
+]
+TINY = ("--dim", "32", "--intermediate", "64", "--layers", "2")
+
+
+@pytest.fixture(scope="module")
+def codec():
+    return load_codec()
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    """A real-speech manifest of one benchmark speaker with one clip, 'bench-clip'."""
+    folder = tmp_path_factory.mktemp("real_speech")
+    clip = {
+        "wav": "bench-person/bench-clip.wav",
+        "text": "",
+        "origin": "pkg/bench-clip.wav",
+        "seconds": 1.0,
+        "sample_rate": 16000,
+    }
+    speaker = {
+        "id": "bench-person",
+        "person": "bench-person",
+        "channel": "studio",
+        "licence": "test",
+        "prompt": clip,
+        "prompt_parts": [clip],
+        "references": [clip],
+        "reference_is_prompt": True,
+    }
+    (folder / "real_speech.json").write_text(json.dumps({"speakers": [speaker]}))
+    return benchmark_speech(folder)
+
+
+def _espeak_clip(folder: Path, name: str, text: str, pitch: int) -> Clip:
+    path = espeak_to_wav(text, folder / f"{name}.wav", pitch=pitch)
+
+    def read(p=path):
+        x, sr = soundfile.read(p, dtype="float32")
+        return x, sr
+
+    return Clip(name, "espeak", f"espeak-test-p{pitch}", path, read)
+
+
+@pytest.fixture(scope="module")
+def pairs_dir(tmp_path_factory, bench):
+    folder = tmp_path_factory.mktemp("clips")
+    clips = [
+        _espeak_clip(folder, f"utt{k}", text, pitch)
+        for k, (text, pitch) in enumerate(
+            [
+                ("The quick brown fox jumps over the lazy dog.", 40),
+                ("Every morning the baker opens the shop.", 70),
+            ]
+        )
+    ]
+    out = tmp_path_factory.mktemp("pairs")
+    prepare(out, iter(clips), bench, log=lambda _: None)
+    return out
+
+
+def test_generator_output_is_hop_aligned(codec):
+    cfg = VocoderConfig(feature_dim=codec.layout.dim, dim=32, intermediate=64, layers=2)
+    model = NeuralDecoder(cfg)
+    y = model(torch.randn(2, 17, cfg.feature_dim))
+    assert y.shape == (2, 17 * 480) and torch.isfinite(y).all()
+
+
+def test_codec_decodes_through_the_neural_decoder_at_24khz(codec, tmp_path):
+    torch.manual_seed(0)
+    model = NeuralDecoder(VocoderConfig(feature_dim=codec.layout.dim, dim=32, intermediate=64, layers=2))
+    save_generator(tmp_path / "v.pt", model, {"steps": 0})
+    neural = load_codec(vocoder="neural", vocoder_path=tmp_path / "v.pt")
+    assert isinstance(neural, NeuralDecodedCodec) and neural.sample_rate == 24000
+    t = np.arange(24000 * 1.3) / 24000
+    wave = (0.3 * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
+    codes = neural.encode(wave)
+    # 1.3 s at 20 ms frames: the same frames as the 16 kHz codec gives the same audio.
+    assert codes.shape == codec.encode(wave[::3].repeat(2)).shape == (codec.n_q, 65)
+    assert neural.decode(codes).shape == (65 * 480,)
+    assert neural.decode(codes, levels=(1, 1)).shape == (65 * 480,)
+    _, meta = load_generator(tmp_path / "v.pt")
+    assert meta == {"steps": 0} and (tmp_path / "v.pt").stat().st_size < 200_000
+    with pytest.raises(UserInputError, match="No neural decoder"):
+        load_codec(vocoder="neural", vocoder_path=tmp_path / "missing.pt")
+
+
+def test_pairs_are_frame_aligned(pairs_dir, codec):
+    pairs = load_pairs(pairs_dir)
+    assert len(pairs) == 2
+    for p in pairs:
+        assert p.codes.shape[0] == codec.n_q
+        assert p.wave.shape == (p.codes.shape[1] * 480,)
+        assert p.cutoff_hz == 11025  # espeak-ng speaks at 22.05 kHz
+
+
+def test_training_lowers_the_loss_and_resumes(pairs_dir, tmp_path):
+    run = tmp_path / "run"
+    common = [
+        "--data",
+        str(pairs_dir),
+        "--out",
+        str(run),
+        *TINY,
+        "--batch-size",
+        "2",
+        "--crop",
+        "20",
+        "--warmup",
+        "1",
+        "--lr",
+        "3e-3",
+        "--log-every",
+        "5",
+        "--eval-pairs",
+        "1",
+    ]
+    assert train_vocoder.main([*common, "--steps", "30", "--adversarial-start", "25"]) == 0
+    log = [json.loads(line) for line in (run / "train.log.jsonl").read_text().splitlines()]
+    steps = [r for r in log if "loss" in r]
+    assert steps[-1]["mel"] < 0.8 * steps[0]["mel"]
+    assert "disc" in steps[-1] and "disc" not in steps[0]  # the discriminators joined at step 25
+    assert torch.load(run / "resume.pt", weights_only=False)["step"] == 30
+
+    assert train_vocoder.main([*common, "--steps", "35", "--export", str(tmp_path / "v.pt")]) == 0
+    log = [json.loads(line) for line in (run / "train.log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "loss" in r][-1] == 35
+    _, meta = load_generator(tmp_path / "v.pt")
+    assert meta["steps"] == 35 and set(meta["quality"]["mel_distance_db_low_band"]) == {"neural", "world"}
+
+
+def test_held_out_speakers_and_clips_are_refused(bench, tmp_path):
+    with pytest.raises(HeldOutSpeakerError, match="unseen speakers"):
+        check_trainable(bench, "bench-person", tmp_path / "other.wav", allowed=frozenset())
+    with pytest.raises(HeldOutSpeakerError, match="plays"):
+        check_trainable(
+            bench, "bench-person", tmp_path / "bench-clip.g722", allowed=frozenset({"bench-person"})
+        )
+    check_trainable(bench, "bench-person", tmp_path / "other.g722", allowed=frozenset({"bench-person"}))
+    with pytest.raises(HeldOutSpeakerError, match="benchmark"):
+        check_trainable(bench, "someone", bench.folder / "bench-person" / "x.wav")
+    with pytest.raises(HeldOutSpeakerError, match="reserved"):
+        check_trainable(
+            bench, "kokoro-jf_tebukuro-r100-p100", Path("kokoro/jf_tebukuro"), ("kokoro", "jf_tebukuro")
+        )
+
+
+def test_preparation_refuses_a_held_out_clip_before_any_work(bench, tmp_path):
+    def never_read():
+        raise AssertionError("a clip was read")
+
+    ok = Clip("fine", "espeak", "espeak-test", tmp_path / "fine.wav", never_read)
+    held = Clip("held", "real", "bench-person", tmp_path / "held.wav", never_read)
+    with pytest.raises(HeldOutSpeakerError):
+        prepare(tmp_path / "pairs", iter([ok, held]), bench, log=lambda _: None)
+    assert not (tmp_path / "pairs" / "pairs.jsonl").exists()
