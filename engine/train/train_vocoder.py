@@ -206,6 +206,7 @@ def train(args) -> dict[str, Any]:
     first_step = step
     quality = state["metadata"].get("quality", {}) if state is not None else {}
     sums: dict[str, float] = {}
+    counts: dict[str, int] = {}  # per term: the adversarial ones start mid-window
     t_last = time.perf_counter()
     sr = shape.sample_rate
     while step < cfg.steps:
@@ -248,19 +249,19 @@ def train(args) -> dict[str, Any]:
         elapsed += time.perf_counter() - t0
         for k, v in {"loss": loss, **terms}.items():
             sums[k] = sums.get(k, 0.0) + float(v.detach())
-        sums["n"] = sums.get("n", 0.0) + 1
+            counts[k] = counts.get(k, 0) + 1
         if is_main and (step % cfg.log_every == 0 or step == cfg.steps):
-            n = sums.pop("n")
+            n = counts["loss"]
             rec = {
                 "step": step,
-                **{k: round(v / n, 4) for k, v in sums.items()},
+                **{k: round(v / counts[k], 4) for k, v in sums.items()},
                 "lr": lr,
                 "grad_norm": round(float(grad_norm), 3),
                 "sec_per_step": round((time.perf_counter() - t_last) / n, 3),
             }
             with log_path.open("a") as f:
                 f.write(json.dumps(rec) + "\n")
-            sums, t_last = {}, time.perf_counter()
+            sums, counts, t_last = {}, {}, time.perf_counter()
         if is_main and step % cfg.eval_every == 0 and step < cfg.steps:
             quality = measure_quality(generator, codec, eval_pairs, step)
             with log_path.open("a") as f:
