@@ -12,6 +12,7 @@ import torch
 from engine.errors import UserInputError
 
 DEFAULT_CODEC_DIR = Path(__file__).resolve().parents[2] / "assets" / "codec"
+VOCODERS = ("world", "neural")  # what voices the tokens: WORLD at 16 kHz, or the neural decoder at 24 kHz
 
 
 @runtime_checkable
@@ -96,7 +97,6 @@ def load_codec(
         The codec, ready to encode and decode.
     """
     from engine.codec.group_codec import GroupRVQCodec
-    from engine.codec.neural_codec import VOCODERS, with_neural_decoder
 
     if vocoder not in VOCODERS:
         raise UserInputError(f"Unknown vocoder {vocoder!r}; use one of {VOCODERS}.")
@@ -111,4 +111,8 @@ def load_codec(
             "or pass the directory of an existing one."
         )
     codec = GroupRVQCodec.load(p)
-    return with_neural_decoder(codec, vocoder_path) if vocoder == "neural" else codec
+    if vocoder == "world":
+        return codec
+    from engine.codec.neural_codec import with_neural_decoder  # loads the audio helpers: only when asked
+
+    return with_neural_decoder(codec, vocoder_path)

@@ -21,7 +21,6 @@ from engine.errors import UserInputError
 from engine.vocoder.generator import NeuralDecoder, load_generator
 
 DEFAULT_VOCODER_PATH = Path(__file__).resolve().parents[2] / "assets" / "vocoder" / "vocoder.pt"
-VOCODERS = ("world", "neural")
 TRAIN_VOCODER_COMMAND = "bash /work/runs/vocoder_train.sh (python -m engine.train.train_vocoder --export ...)"
 
 
