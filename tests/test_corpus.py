@@ -10,7 +10,7 @@ import wave
 import pytest
 
 from engine.data import espeak, festival, flite, mbrola
-from engine.data.build_corpus import BuildConfig, build, main, plan_eval, plan_train
+from engine.data.build_corpus import BuildConfig, build, main, parse_engines, plan_eval, plan_train
 from engine.data.manifest import MANIFEST_NAME, load_manifest
 from engine.data.phones import ARPABET, BRITISH_NAMES, arpabet_to_phones, espeak_to_phones, label_segments
 from engine.data.sentences import (
@@ -280,6 +280,11 @@ def test_tiny_build_writes_a_valid_manifest_and_resumes(tmp_path):
 def test_bad_arguments_and_missing_manifest_are_user_errors(tmp_path, capsys):
     assert main(["--hours", "0", "--out", str(tmp_path)]) == 2
     assert "--hours 0.0 is not positive" in capsys.readouterr().err
+    assert main(["--hours", "1", "--out", str(tmp_path), "--engines", "espeak,mbrolla"]) == 2
+    assert "unknown mbrolla; choose from espeak,mbrola," in capsys.readouterr().err
+    assert parse_engines(" espeak, flite ,") == ["espeak", "flite"]
+    with pytest.raises(UserInputError, match="no engine named"):
+        parse_engines(",")
     with pytest.raises(UserInputError, match="build_corpus"):
         load_manifest(str(tmp_path / "nothing"))
     with pytest.raises(UserInputError, match="split"):

@@ -27,7 +27,7 @@ from engine.data.corpus_tally import BuildTally, progress_line, write_summary
 from engine.data.manifest import append_entry, drop_torn_tail, read_entries
 from engine.data.sentences import Sentence, load_sentences
 from engine.data.synthesize import SAMPLE_RATE, synthesize, voice_available
-from engine.data.voices import EVAL_SPEAKERS, TRAIN_SPEAKERS, Speaker
+from engine.data.voices import ENGINES, EVAL_SPEAKERS, TRAIN_SPEAKERS, Speaker
 from engine.data.wavio import write_wav_atomic
 from engine.errors import UserInputError
 
@@ -296,6 +296,18 @@ def available_speakers(speakers: Sequence[Speaker], log: Callable[[str], None] =
     return kept
 
 
+def parse_engines(text: str) -> list[str]:
+    """The engines named in `text` (comma-separated), each one of voices.ENGINES, or a UserInputError."""
+    engines = [e.strip() for e in text.split(",") if e.strip()]
+    unknown = sorted(set(engines) - set(ENGINES))
+    if unknown or not engines:
+        raise UserInputError(
+            f"--engines {text!r}: {'unknown ' + ', '.join(unknown) if unknown else 'no engine named'}; "
+            f"choose from {','.join(ENGINES)}."
+        )
+    return engines
+
+
 def _log(line: str) -> None:
     print(line, flush=True)
 
@@ -312,6 +324,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--eval-per-voice", type=int, default=24, help="eval utterances per reserved voice")
     parser.add_argument("--seed", type=int, default=0, help="fixes the sentence order of each pass")
+    parser.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help="the engines whose speakers train, comma-separated (default: all; e.g. espeak,mbrola,flite,"
+        "festival to build quickly, then resume with all to add the slower neural voices)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.hours <= 0:
@@ -326,9 +344,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UserInputError(
                 "--eval-per-voice must be at least 2 (one utterance prompts another of the same voice)."
             )
+        engines = parse_engines(args.engines)
         config = BuildConfig(args.out, args.hours, args.jobs, args.eval_per_voice, args.seed)
         command = "python -m engine.data.build_corpus " + " ".join(sys.argv[1:] if argv is None else argv)
-        train_speakers = available_speakers(TRAIN_SPEAKERS, _log)
+        train_speakers = available_speakers([s for s in TRAIN_SPEAKERS if s.engine in engines], _log)
         eval_speakers = available_speakers(EVAL_SPEAKERS, _log)
         if not train_speakers:
             raise UserInputError("No corpus voice is installed; run `bash install.sh --corpus`.")
