@@ -165,7 +165,7 @@ def prepare(
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, default=Path("/work/vocoder_data"))
     p.add_argument("--sources", default="asterisk,kokoro,piper", help=f"comma-separated, of {SOURCES}")
     p.add_argument("--kokoro", type=int, default=600, help="Kokoro sentences")
