@@ -288,29 +288,29 @@ class ARBaseline(nn.Module):
         return ARResult(tokens=tokens, steps=total, seconds=seconds)
 
 
-def generate_flattened(
-    model: ARBaseline,
-    semantic: Tensor,
-    lengths: Tensor | None = None,
-    prompt: Tensor | None = None,
-    prompt_lengths: Tensor | None = None,
-    **kw,
-) -> ARResult:
-    """Flattened autoregressive generation: one token per step (see `ARBaseline.generate`)."""
-    if model.config.pattern != "flattened":
-        raise ValueError("generate_flattened needs a model with pattern='flattened'")
-    return model.generate(semantic, lengths, prompt, prompt_lengths, **kw)
+def _pattern_generator(pattern: str, summary: str):
+    """A generation function for models of one `pattern` only (see `ARBaseline.generate`)."""
+
+    def generate(
+        model: ARBaseline,
+        semantic: Tensor,
+        lengths: Tensor | None = None,
+        prompt: Tensor | None = None,
+        prompt_lengths: Tensor | None = None,
+        **kw,
+    ) -> ARResult:
+        if model.config.pattern != pattern:
+            raise ValueError(f"generate_{pattern} needs a model with pattern={pattern!r}")
+        return model.generate(semantic, lengths, prompt, prompt_lengths, **kw)
+
+    generate.__name__ = generate.__qualname__ = f"generate_{pattern}"
+    generate.__doc__ = summary + " (see `ARBaseline.generate`)."
+    return generate
 
 
-def generate_delay(
-    model: ARBaseline,
-    semantic: Tensor,
-    lengths: Tensor | None = None,
-    prompt: Tensor | None = None,
-    prompt_lengths: Tensor | None = None,
-    **kw,
-) -> ARResult:
-    """Delay-pattern autoregressive generation: all levels per step, one step per frame (+ Q - 1)."""
-    if model.config.pattern != "delay":
-        raise ValueError("generate_delay needs a model with pattern='delay'")
-    return model.generate(semantic, lengths, prompt, prompt_lengths, **kw)
+generate_flattened = _pattern_generator(
+    "flattened", "Flattened autoregressive generation: one token per step"
+)
+generate_delay = _pattern_generator(
+    "delay", "Delay-pattern autoregressive generation: all levels per step, one step per frame (+ Q - 1)"
+)
