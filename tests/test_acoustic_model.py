@@ -11,6 +11,7 @@ from engine.acoustic.layout import TokenLayout
 from engine.acoustic.model import AcousticConfig, AcousticModel, load_model, save_checkpoint
 from engine.acoustic.modules import local_attention
 from engine.errors import UserInputError
+from engine.train.blend_acoustic import blend
 from engine.train.train_acoustic import main as train_main
 
 LAYOUT = TokenLayout((16, 32, 32), ((0,), (1, 2)))
@@ -251,3 +252,11 @@ def test_training_script_runs_logs_and_resumes(tmp_path):
     assert set(shipped["metadata"]["quality"]) == {"soundstorm", "group", "spans"}
     assert torch.load(out, weights_only=False)["step"] == 6, "exporting does not train"
     assert train_main(common + ["--export-only"]) == 2
+    # A blend measured on data written to disk: the same masks as the export's evaluation, the same model.
+    corpus = synthetic_corpus(
+        TokenLayout((32, 64, 64, 64), ((0,), (1, 2, 3))), semantic_vocab=16, n_speakers=6, utts_per_speaker=10
+    )
+    write_corpus(tmp_path / "synth", corpus.layout, corpus.semantic_vocab, corpus.utterances)
+    meta = blend(exported, exported, 0.5, tmp_path / "blend.pt", "blend", data=tmp_path / "synth")
+    for scheme, figures in shipped["metadata"]["quality"].items():
+        assert meta["quality"][scheme]["accuracy"] == pytest.approx(figures["accuracy"], abs=0.03)

@@ -8,7 +8,8 @@ forgot.
 `--weight w` gives `(1 - w) * first + w * second`. Both models must have the same shape and share the
 codec's codebooks (a fine-tune from the first does); the output is exported as `train_acoustic --export`
 writes it (float16, metadata also as JSON beside), its metadata naming both parents, the weight and this
-command, and keeping the second's training record.
+command, and keeping the second's training record. With `--data DIR` (an acoustic corpus, as `train_acoustic
+--data` takes) its held-out masked-token accuracy is measured there, with the second model's training masks.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ from engine.errors import UserInputError
 from engine.train.acoustic_models import export_model
 
 
-def blend(first: Path, second: Path, weight: float, out: Path, command: str) -> dict:
-    """Write the blend of `first` and `second` to `out`; returns its metadata."""
+def blend(
+    first: Path, second: Path, weight: float, out: Path, command: str, data: Path | None = None
+) -> dict:
+    """Write the blend of `first` and `second` to `out` (its held-out accuracy measured on `data` when given);
+    returns its metadata."""
     if not 0.0 <= weight <= 1.0:
         raise UserInputError(f"--weight {weight} is outside 0..1; 0 keeps the first model, 1 the second.")
     model_a, meta_a = load_model(first)
@@ -49,8 +53,14 @@ def blend(first: Path, second: Path, weight: float, out: Path, command: str) -> 
             "first_command": meta_a.get("command"),
             "second_command": meta_b.get("command"),
         },
-        "quality": {},  # the parents' held-out accuracies do not carry over; the benchmark measures the blend
+        "quality": {},  # the parents' held-out accuracies do not carry over
     }
+    if data is not None:
+        from engine.acoustic.data import read_corpus
+        from engine.train.train_acoustic import held_out_quality
+
+        meta["quality"] = held_out_quality(model_b, read_corpus(data), meta_b["train_config"])
+        meta["data"] = str(data)
     export_model(out, model_b, meta, meta_b.get("arch", "parallel"))
     return meta
 
@@ -64,10 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("second", type=Path, help="the model blended toward (weight w)")
     parser.add_argument("--weight", type=float, default=0.5, help="w, the second model's share")
     parser.add_argument("--out", type=Path, required=True, help="the blended model's path")
+    parser.add_argument(
+        "--data", type=Path, help="acoustic corpus to measure the blend's held-out accuracy on"
+    )
     args = parser.parse_args(argv)
     command = shlex.join([sys.executable, "-m", "engine.train.blend_acoustic", *argv])
     try:
-        blend(args.first, args.second, args.weight, args.out, command)
+        blend(args.first, args.second, args.weight, args.out, command, args.data)
     except UserInputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -282,6 +282,18 @@ def load_training_data(args: argparse.Namespace) -> tuple[AcousticCorpus, str]:
     raise UserInputError("Give the training data: --data DIR (an acoustic corpus) or --synthetic.")
 
 
+def held_out_quality(
+    model: nn.Module, corpus: AcousticCorpus, train_config: dict[str, Any]
+) -> dict[str, Any]:
+    """Masked-token accuracy on the held-out part of `corpus` (every 20th utterance), with the masks of the
+    training run whose `TrainConfig` is stored in a checkpoint's metadata as `train_config`."""
+    stored = dict(train_config)
+    stored["schemes"] = tuple(tuple(s) for s in stored["schemes"])
+    if stored.get("level_weights") is not None:
+        stored["level_weights"] = tuple(stored["level_weights"])
+    return evaluate(model, corpus, _split(corpus)[1], TrainConfig(**stored))
+
+
 def export(args: argparse.Namespace) -> dict[str, Any]:
     """Write the model of the training checkpoint `args.out` (as far as it got) to `args.export` without the
     optimizer state, with the training run's metadata and an evaluation on the held-out part of the data."""
@@ -291,13 +303,8 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     state = torch.load(out, map_location="cpu", weights_only=False)
     torch.set_num_threads(args.threads)
     model = rebuild_model(state)
-    stored = dict(state["metadata"]["train_config"])
-    stored["schemes"] = tuple(tuple(s) for s in stored["schemes"])
-    if stored.get("level_weights") is not None:
-        stored["level_weights"] = tuple(stored["level_weights"])
-    cfg = TrainConfig(**stored)
     corpus, _ = load_training_data(args)
-    quality = evaluate(model, corpus, _split(corpus)[1], cfg)
+    quality = held_out_quality(model, corpus, state["metadata"]["train_config"])
     meta = {**state["metadata"], "quality": quality, "exported_from": str(out)}
     export_model(Path(args.export), model, meta, state.get("arch", "parallel"))
     return meta
