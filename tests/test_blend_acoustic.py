@@ -44,3 +44,6 @@ def test_bad_blends_are_plain_errors(tmp_path, parents, codec, capsys):
     assert "different shapes" in capsys.readouterr().err
     assert main([str(first), str(tmp_path / "none.pt"), "--out", str(tmp_path / "x.pt")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    untrained = ["--data", str(tmp_path), "--out", str(tmp_path / "x.pt")]
+    assert main([str(first), str(second), *untrained]) == 2
+    assert "no train_config" in capsys.readouterr().err

@@ -56,6 +56,11 @@ def blend(
         "quality": {},  # the parents' held-out accuracies do not carry over
     }
     if data is not None:
+        if "train_config" not in meta_b:
+            raise UserInputError(
+                f"{second} does not say how it was trained (no train_config in its metadata), so its masks for "
+                "measuring on --data are unknown; leave --data out, or blend toward a model train_acoustic exported."
+            )
         from engine.acoustic.data import read_corpus
         from engine.train.train_acoustic import held_out_quality
 
