@@ -66,7 +66,7 @@ def blend(
 
         meta["quality"] = held_out_quality(model_b, read_corpus(data), meta_b["train_config"])
         meta["data"] = str(data)
-    export_model(out, model_b, meta, meta_b.get("arch", "parallel"))
+    export_model(out, model_b, meta, "parallel")  # load_model reads parallel models only
     return meta
 
 
