@@ -4,9 +4,11 @@ Gradio runs each event on one of many worker threads, and glibc gives each threa
 synthesis frees its hundreds of MB, but every arena keeps the peak it reached. Over a session of 40
 generations of varied length the app grew from 0.53 to 1.0-1.5 GB this way, while Python's own heap
 (tracemalloc) stayed under 50 MB. Two arenas, and handing freed pages back after each synthesis, bound it.
-In tests/test_api.py's 50 sequential API generations (2026-12-04) it went 588 -> 667 -> 690 MiB at 1/10/50
-with these limits and 596 -> 714 -> 716 MiB without them: that run levels off either way and does not
-reproduce the growth seen in a browser session.
+Sequential API calls run on one thread and do not show it (588 -> 690 MiB over 50 with these limits, 596 ->
+716 without, 2026-12-04). Four clients asking at once do (tests/test_api.py, 13 rounds of 4 generations,
+2026-12-04, late): without the limits 693 -> 807 MiB after the second round -> up to 984, ending at 935; with them
+648 -> 731 -> at most 737, ending at 704. With 4 clients x 15 generations of 1-8 turns, some on uploaded
+real clips and some comparisons, the app reached 1100-1160 MiB without the limits and 690-870 with them.
 """
 
 from __future__ import annotations
