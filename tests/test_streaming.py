@@ -163,3 +163,22 @@ def test_stream_progress_names_the_turns_and_time_left(synth, voices):  # noqa: 
         a, b = chunk.first_turn + 1, chunk.first_turn + len(chunk.turns)
         where = f"turn {a} of 8" if a == b else f"turns {a}-{b} of 8"
         assert any(stage.startswith(f"{where}: acoustic iteration 1/5 · about ") for stage, _ in events)
+
+
+def test_stream_pauses_after_encoding_each_voice_clip(synth, voices):  # noqa: F811
+    """Encoding a clip takes as long as a chunk, so the stream offers a pause after it (where the app's line
+    lets a waiting job go first) before the chunk's decode."""
+    events = []
+    stream = synth.stream(
+        LONG,
+        voices,
+        chunk_seconds=4.0,
+        progress=lambda stage, _: events.append(stage),
+        pause=lambda: events.append("pause"),
+    )
+    chunks = list(stream)
+    assert events.count("pause") == 2  # S1's clip for the first turn, S2's for the second chunk
+    for speaker in ("S1", "S2"):
+        encoding = next(i for i, e in enumerate(events) if f"encoding {speaker}'s voice clip" in e)
+        assert events[encoding + 1] == "pause" and "acoustic model" in events[encoding + 2]
+    assert [t.speaker for c in chunks for t in c.turns] == [f"S{1 + i % 2}" for i in range(8)]

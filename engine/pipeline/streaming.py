@@ -106,11 +106,13 @@ class DialogueStream:
         request: StreamRequest,
         progress: Progress | None = None,
         cancel: Callable[[], bool] | None = None,
+        pause: Callable[[], None] | None = None,
     ) -> None:
         self.synth = synth
         self.request = request
         self.report = ProgressReporter(progress)
         self.cancel = cancel
+        self.pause = pause  # called where others may run first: after a voice clip was encoded
         self.timings: dict[str, float] = {}
         self.n_turns = 0
         self.n_chunks = 0
@@ -246,11 +248,13 @@ class DialogueStream:
             a, b = chunk.start + 1, chunk.stop
             where = f"turn {a} of {len(turns)}" if a == b else f"turns {a}-{b} of {len(turns)}"
             done = self._tick("prompts")
-            for name in dict.fromkeys(turns[i].speaker for i in chunk):
-                if name not in encoded:
-                    report(where, f"encoding {name}'s voice clip", 0.0)
-                    encoded[name] = synth.encode_prompt(sources[name], labels[name], loaded=clips[name])
+            new = [name for name in dict.fromkeys(turns[i].speaker for i in chunk) if name not in encoded]
+            for name in new:
+                report(where, f"encoding {name}'s voice clip", 0.0)
+                encoded[name] = synth.encode_prompt(sources[name], labels[name], loaded=clips[name])
             done()
+            if new and self.pause is not None:  # an encoding is as long as a chunk: others may go first
+                self.pause()
 
             done = self._tick("acoustic")
             report(where, "acoustic model", 0.0)

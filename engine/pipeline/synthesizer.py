@@ -292,6 +292,7 @@ class DialogueSynthesizer:
         cancel: Callable[[], bool] | None = None,
         first_small: bool = True,
         keep: bool = True,
+        pause: Callable[[], None] | None = None,
         **options: Any,
     ) -> DialogueStream:
         """Generate a dialogue chunk by chunk: iterate the returned stream for each stretch of audio as soon
@@ -301,8 +302,10 @@ class DialogueSynthesizer:
             first_small: the first chunk is the first turn alone, the next ones grow to `chunk_seconds`
                 (False: every chunk as large as allowed, as `synthesize` does).
             keep: keep every chunk's audio and decode for `result()`; False holds one chunk at a time.
+            pause: called after a voice clip was encoded, where the caller may let others run first (the
+                app's line gives way there as it does between chunks).
             Other arguments as `synthesize` (keep_trace defaults to False here); nothing runs until the
             stream is iterated, and the errors come from the iteration.
         """
         request = StreamRequest(transcript, voices, first_small=first_small, keep=keep, **options)
-        return DialogueStream(self, request, progress, cancel)
+        return DialogueStream(self, request, progress, cancel, pause)

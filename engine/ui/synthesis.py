@@ -127,9 +127,18 @@ def stream_page(
     **kw: Any,
 ) -> Iterator[DialogueChunk]:
     """The page's synthesis chunk by chunk (the first turn first), stopped when `job` is, giving way in the
-    line between chunks; its `DialogueStream.result()` is returned at the end (`yield from`)."""
+    line between chunks and after encoding a voice clip; its `DialogueStream.result()` is returned at the end
+    (`yield from`)."""
     options = _page_options(page, settings)
-    stream = synthesizer().stream(page.plan.text, page.voices, progress, job.stopped, **options, **kw)
+    stream = synthesizer().stream(
+        page.plan.text,
+        page.voices,
+        progress,
+        job.stopped,
+        pause=lambda: LINE.give_way(job, on_wait),
+        **options,
+        **kw,
+    )
     try:
         for chunk in stream:
             yield chunk

@@ -27,9 +27,11 @@ from engine.errors import SynthesisCancelled
 DEFAULT_SECONDS_PER_WORD = {"generate": 0.04, "compare": 0.3}
 # Seconds of one full chunk before one was measured (30 s of padded audio at about 0.1 s per second).
 DEFAULT_CHUNK_SECONDS = 3.0
-# A job keeps the line between its chunks until it has run this long since it got it: a short dialogue
-# (its first turn, then the rest) runs through, a long one gives way after about every full chunk.
-SLICE_S = 2.0
+# A job keeps the line until it has run this long since it got it, then gives way at the next point it may
+# (between chunks, after encoding a voice clip) to any that waits. 2 s made a short job wait for the rest of
+# that slice and then a whole chunk (2.54 s behind a 15-minute dialogue, bench/long_form, 2026-12-04); at
+# 0.5 s the wait is at most the step under way, while a first turn alone still does not make a job give way.
+SLICE_S = 0.5
 HISTORY = 8  # runs (and chunks) of each kind the estimates are taken over
 POLL_S = 1.0
 CANCEL_POLL_S = 0.1
@@ -141,8 +143,8 @@ class SynthesisLine:
             self._jobs[0].ready.set()
 
     def give_way(self, job: Job, on_wait: Callable[[str], None] | None = None) -> None:
-        """Between two chunks: if others wait and this job has had the line for SLICE_S, go to the back of
-        the line and wait for the turn again.
+        """Between two chunks (or after a voice clip was encoded): if others wait and this job has had the
+        line for SLICE_S, go to the back of the line and wait for the turn again.
 
         Raises:
             SynthesisCancelled: the job was cancelled meanwhile.
