@@ -4,8 +4,9 @@ For 1, 2, 4 ... all levels (per group): mel-cepstral distortion and F0 error of 
 the original recording, Whisper tiny.en word error rate, resemblyzer speaker similarity; the same for the
 unquantized WORLD resynthesis (the ceiling), WORLD at its 5 ms analysis period (what the 20 ms token rate
 costs), the 5 ms analysis with the token-rate pitch and voicing (how much of that cost pitch and voicing
-make) and the original; encode/decode real-time factor; the entropy of each level's tokens on the corpus.
-`python -m bench.codec [--corpus DIR] [--codec DIR]`.
+make) and the original; the unquantized and all-levels features voiced by the neural decoder (engine/vocoder/), when
+one is trained; encode/decode real-time factor; the entropy of each level's tokens on the corpus.
+`python -m bench.codec [--corpus DIR] [--codec DIR] [--vocoder-checkpoint PATH]`.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def sections(figures: dict, codec: GroupRVQCodec) -> list:
         columns=("setting", "bitrate (bps)", "MCD (dB)", "F0 error (cents)", "WER", "similarity"),
         rows=tuple(rows),
         caption="Resynthesis against the original recording, reserved voices. "
-        "'levels a+b' = a levels of the pitch group, b of the spectrum group.",
+        "'levels a+b' = a levels of the pitch group, b of the spectrum group; 'neural': the same features "
+        "voiced by the neural decoder at 24 kHz (scored at the codec's 16 kHz).",
     )
     voice_names = figures["eval"]["voices"]
     by_voice = Table(
@@ -91,24 +93,34 @@ def sections(figures: dict, codec: GroupRVQCodec) -> list:
     return [Section(title="Codec", text=text, items=(quality, by_voice, entropy, targets))]
 
 
-def run(out_dir: Path, corpus: str | None = None, codec_dir: str | None = None) -> list:
-    """Measure the shipped codec (or codec_dir) on its training corpus's eval split (or `corpus`).
+def run(
+    out_dir: Path, corpus: str | None = None, codec_dir: str | None = None, vocoder_path: str | None = None
+) -> list:
+    """Measure the shipped codec (or codec_dir) on its training corpus's eval split (or `corpus`), decoded
+    by WORLD and, beside it, by the neural decoder (the shipped one, or `vocoder_path`; left out while
+    none is trained).
 
     Args:
         out_dir: results directory (figures.json written there).
         corpus: corpus directory; default: the one named in the codec's metadata.
         codec_dir: codec to measure; default assets/codec.
+        vocoder_path: neural decoder export; default assets/vocoder/vocoder.pt when it exists.
 
     Returns:
         bench.report Sections.
     """
+    from engine.codec.neural_codec import DEFAULT_VOCODER_PATH, with_neural_decoder
+
     codec = load_codec(codec_dir)
+    if vocoder_path is None and DEFAULT_VOCODER_PATH.is_file():
+        vocoder_path = str(DEFAULT_VOCODER_PATH)
+    neural = with_neural_decoder(codec, vocoder_path) if vocoder_path else None
     if corpus is None:
         manifest = codec.metadata.get("data", {}).get("manifest")
         if not manifest:
             raise UserInputError("The codec's metadata names no corpus; pass --corpus DIR.")
         corpus = str(Path(manifest).parent)
-    figures = measure(codec, corpus)
+    figures = measure(codec, corpus, neural=neural)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "codec_figures.json").write_text(json.dumps(figures, indent=2) + "\n")
@@ -122,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--corpus", default=None, help="corpus directory (default: the codec's training corpus)")
     p.add_argument("--codec", default=None, help="codec directory (default: assets/codec)")
     p.add_argument("--out", default="bench/results", help="where codec_figures.json goes")
+    p.add_argument("--vocoder-checkpoint", help="neural decoder export (default assets/vocoder/vocoder.pt)")
     p.add_argument("--speed-only", action="store_true", help="only time encode and decode (median of 5 runs)")
     args = p.parse_args(argv)
     if args.speed_only:
@@ -131,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
         audio = [read_wav(u.wav_path, codec.sample_rate) for u in eval_utterances(corpus, 10)]
         print(json.dumps(speed(codec, audio, repeats=5), indent=1))
         return
-    for section in run(Path(args.out), args.corpus, args.codec):
+    for section in run(Path(args.out), args.corpus, args.codec, args.vocoder_checkpoint):
         print(section_markdown(section, Path(args.out)))
 
 

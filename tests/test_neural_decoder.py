@@ -109,6 +109,38 @@ def test_codec_decodes_through_the_neural_decoder_at_24khz(codec, tmp_path):
         load_codec(vocoder="neural", vocoder_path=tmp_path / "missing.pt")
 
 
+def test_the_codec_bench_scores_the_neural_decoder_beside_world(codec, tmp_path):
+    """bench/codec.py's rows for the neural decoder: the same features voiced by it, scored like WORLD's;
+    an untrained one says nothing intelligible where WORLD resynthesis keeps the words."""
+    pytest.importorskip("resemblyzer", reason="eval tools not installed: bash install.sh --dev")
+    from engine.eval.codec_quality import measure
+
+    texts = ["The weather is nice again today.", "Please bring the tickets to the station."]
+    (tmp_path / "wavs").mkdir()
+    entries = []
+    for k, text in enumerate(texts):
+        wav = espeak_to_wav(text, tmp_path / "wavs" / f"u{k}.wav")
+        entries.append(
+            {"id": f"u{k}", "speaker": "e", "engine": "espeak", "voice": "en-us", "split": "eval", "text": text,
+             "wav": str(wav.relative_to(tmp_path)), "sample_rate": 22050, "duration": 2.0, "phones": []}
+        )  # fmt: skip
+    entries += [{**e, "id": f"train-{e['id']}", "split": "train"} for e in entries]  # the token entropy's
+    (tmp_path / "manifest.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
+    torch.manual_seed(0)
+    save_generator(
+        tmp_path / "v.pt", NeuralDecoder(VocoderConfig(feature_dim=codec.layout.dim, dim=32, layers=2)), {}
+    )
+    neural = load_codec(vocoder="neural", vocoder_path=tmp_path / "v.pt")
+    figures = measure(codec, str(tmp_path), entropy_utterances=2, log=lambda _: None, neural=neural)
+    rows, targets = figures["settings"], figures["targets"]
+    full = [n for n in rows if n.startswith("levels")][-1]
+    assert rows["neural, all levels"]["levels"] == rows[full]["levels"]
+    assert rows["neural, all levels"]["wer"] > rows[full]["wer"] + 0.3  # random weights: noise, not words
+    assert rows["neural, unquantized"]["similarity"] < rows["unquantized"]["similarity"]
+    assert not targets["neural_full_wer_ratio"]["met"] and targets["neural_full_wer_ratio"]["target"] == 1.10
+    assert "neural_full_similarity" in targets and "full_similarity" in targets
+
+
 def test_pairs_are_frame_aligned(pairs_dir, codec):
     pairs = load_pairs(pairs_dir)
     assert len(pairs) == 2

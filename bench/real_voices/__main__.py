@@ -10,6 +10,7 @@ from bench.real_voices.cases import SENTENCES
 from bench.real_voices.measure import DEFAULT_CORPUS, DEFAULT_METHODS, REPO, measure
 from bench.real_voices.tables import sections
 from bench.report import section_markdown
+from engine.codec.base import VOCODERS
 from engine.data import real_speech
 
 
@@ -28,6 +29,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpus", default=DEFAULT_CORPUS)
     parser.add_argument("--real", type=Path, default=real_speech.DEFAULT_DIR)
     parser.add_argument("--acoustic", help="acoustic checkpoint (default assets/acoustic/acoustic.pt)")
+    parser.add_argument(
+        "--vocoder", choices=VOCODERS, default="world", help="what decodes the codec's tokens to sound"
+    )
+    parser.add_argument(
+        "--vocoder-checkpoint", type=Path, help="neural decoder export (default: the shipped)"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     args = parser.parse_args(argv)
     import torch
@@ -41,6 +48,8 @@ def main(argv: list[str] | None = None) -> None:
         args.corpus,
         args.real,
         args.acoustic,
+        vocoder=args.vocoder,
+        vocoder_path=args.vocoder_checkpoint,
     )
     for section in sections(summary, settings, args.out):
         print(section_markdown(section, args.out))

@@ -107,9 +107,16 @@ def measure(
     real_dir: Path = real_speech.DEFAULT_DIR,
     acoustic: str | None = None,
     unguarded: bool = True,
+    vocoder: str = "world",
+    vocoder_path: str | Path | None = None,
 ) -> tuple[dict, list[str]]:
-    """Generate and judge everything; returns the summary and the settings measured."""
-    panel, synth = JudgePanel(), DialogueSynthesizer(acoustic=acoustic)
+    """Generate and judge everything; returns the summary and the settings measured. `vocoder` decodes
+    the codec's tokens, of the resynthesis and of the generated turns alike ("world" or "neural", the
+    export at `vocoder_path`): the same tokens as the other one gets at the same seed."""
+    from engine.codec.base import load_codec
+
+    codec = load_codec(vocoder=vocoder, vocoder_path=vocoder_path)
+    panel, synth = JudgePanel(), DialogueSynthesizer(codec=codec, acoustic=acoustic)
     sentences = held_out_sentences(n_sentences)
     cases = real_cases(Path(real_dir)) + built_in_cases()
     try:
@@ -136,6 +143,7 @@ def measure(
         f.case.id: {s: [t.heard["base"] for t in turns] for s, turns in f.generated.items()} for f in figs
     }
     summary["generation_seconds"] = {f.case.id: f.seconds for f in figs}
+    summary["vocoder"] = vocoder if vocoder == "world" else f"{vocoder} ({vocoder_path or 'shipped'})"
     commit = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()

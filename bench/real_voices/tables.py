@@ -150,7 +150,8 @@ def sections(summary: dict, settings: Sequence[str], out_dir: Path) -> list[Sect
         "turn to the speaker's other recordings (the ARCTIC speakers and built-in voices: to their prompt, "
         "marked by an empty ID); speaker ID: share of turns whose nearest reference among all speakers of the "
         "group is their own; pace: syllables (espeak-ng vowels) per second of speech, turn over clip "
-        "(a clip without a transcript is timed on what Whisper base heard in it)."
+        "(a clip without a transcript is timed on what Whisper base heard in it). "
+        f"The codec's tokens decoded by {summary.get('vocoder', 'world')}."
     )
     if UNSEEN in groups and BUILT_IN in groups:
         d = summary["default"]

@@ -21,7 +21,10 @@ from engine.errors import UserInputError
 from engine.vocoder.generator import NeuralDecoder, load_generator
 
 DEFAULT_VOCODER_PATH = Path(__file__).resolve().parents[2] / "assets" / "vocoder" / "vocoder.pt"
-TRAIN_VOCODER_COMMAND = "bash /work/runs/vocoder_train.sh (python -m engine.train.train_vocoder --export ...)"
+TRAIN_VOCODER_COMMAND = (
+    "`python -m engine.train.prepare_vocoder --out /work/vocoder_data`, then `python -m "
+    "engine.train.train_vocoder --data /work/vocoder_data --out /work/runs/vocoder --export PATH` (docs/models/vocoder.md)"
+)
 
 
 class NeuralDecodedCodec(GroupRVQCodec):
@@ -58,7 +61,7 @@ def with_neural_decoder(base: GroupRVQCodec, path: str | Path | None = None) -> 
     p = Path(path) if path is not None else DEFAULT_VOCODER_PATH
     if not p.is_file():
         raise UserInputError(
-            f"No neural decoder at {p}: none is trained yet. Train one with {TRAIN_VOCODER_COMMAND}, "
+            f"No neural decoder at {p}. Train one with {TRAIN_VOCODER_COMMAND}, "
             "or use --vocoder world (the default)."
         )
     try:

@@ -12,11 +12,13 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import scipy.fft
 import torch
 
+from engine.audio import resample
 from engine.codec.feature_cache import read_wav
 from engine.codec.group_codec import GroupRVQCodec
 from engine.codec.world_features import WorldFrames, _upsample, analyze, synthesize
@@ -128,17 +130,30 @@ def eval_utterances(corpus: str, per_voice: int | None) -> list:
     return [u for v in sorted(by_voice) for u in by_voice[v][:per_voice]]
 
 
+def _similarity(speaker: Any, original: np.ndarray, resynthesis: np.ndarray, sr: int) -> float:
+    """Speaker similarity of a resynthesis to its original; 0 where it has too little speech to embed (an
+    untrained decoder's near-silence resembles no one)."""
+    try:
+        return speaker.similarity(original, sr, resynthesis, sr)
+    except UserInputError:
+        return 0.0
+
+
 def measure(
     codec: GroupRVQCodec,
     corpus: str,
     per_voice: int | None = 10,
     entropy_utterances: int = 300,
     log: Callable[[str], None] = print,
+    neural: GroupRVQCodec | None = None,
 ) -> dict:
     """All figures of the codec on the corpus's eval split (reserved voices).
 
     Args:
         codec: the WORLD group-RVQ codec to measure.
+        neural: the same codec decoding through the neural decoder (engine/codec/neural_codec.py): adds
+            its rows ("neural, unquantized", "neural, all levels"), resampled to the codec's rate to be
+            compared, and its target figures beside WORLD's.
         corpus: corpus directory (manifest.jsonl with an eval split; a valid split for entropy if present).
         per_voice: eval utterances per voice (None: all).
         entropy_utterances: utterances of the valid (else train) split for token entropy.
@@ -174,6 +189,9 @@ def measure(
         ("5 ms, 20 ms pitch", None),
     ]
     settings += [("levels " + "+".join(map(str, s)), s) for s in level_settings(codec)]
+    full_levels = level_settings(codec)[-1]
+    if neural is not None:
+        settings += [("neural, unquantized", None), ("neural, all levels", full_levels)]
     fine = replace(codec.cfg.world, frame_ms=codec.cfg.world.analysis_period_ms)
     rows = {}
     for name, levels in settings:
@@ -194,6 +212,9 @@ def measure(
                 )
                 for x, r in zip(audio, raws)
             ]
+        elif name.startswith("neural"):
+            decoded = raws if levels is None else [codec.dequantize(c, levels) for c in codes]
+            outs = [resample(neural.synthesize_features(d), neural.sample_rate, sr) for d in decoded]
         else:
             decoded = [codec.dequantize(c, levels) for c in codes]
             outs = [synthesize(codec.layout.unflatten(d), codec.cfg.world) for d in decoded]
@@ -210,9 +231,7 @@ def measure(
                 row["f0_error_cents"] = float(
                     np.nanmean([f0_error_cents(r, d, codec) for r, d in zip(raws, decoded)])
                 )
-            row["similarity"] = float(
-                np.mean([speaker.similarity(a, sr, y, sr) for a, y in zip(audio, outs)])
-            )
+            row["similarity"] = float(np.mean([_similarity(speaker, a, y, sr) for a, y in zip(audio, outs)]))
         if levels is not None:
             bits = sum(
                 math.log2(codec.codebook_sizes[q]) for g, n in zip(codec.groups, levels) for q in g[:n]
@@ -231,7 +250,7 @@ def measure(
     entropy = token_entropy(codec, [read_wav(u.wav_path, sr) for u in ent_utts[::step][:entropy_utterances]])
     log("bench: entropy per level " + " ".join(f"{e:.2f}" for e in entropy))
 
-    names = [n for n, levels in settings if levels is not None]
+    names = [n for n, levels in settings if levels is not None and not n.startswith("neural")]
     first, full = rows[names[0]], rows[names[-1]]
     orig_wer = max(rows["original"]["wer"], 1e-9)
     rtf = timing["total"]
@@ -241,6 +260,13 @@ def measure(
         "first_wer_ratio": (first["wer"] / orig_wer, first["wer"] / orig_wer <= TARGETS["first_wer_ratio"]),
         "rtf": (rtf, rtf <= TARGETS["rtf"]),
     }
+    if neural is not None:
+        ratio, similarity = (
+            rows["neural, all levels"]["wer"] / orig_wer,
+            rows["neural, all levels"]["similarity"],
+        )
+        checks["neural_full_wer_ratio"] = (ratio, ratio <= TARGETS["full_wer_ratio"])
+        checks["neural_full_similarity"] = (similarity, similarity >= TARGETS["full_similarity"])
     return {
         "eval": {"utterances": len(utts), "seconds": round(seconds, 1), "voices": sorted(set(voices))},
         "settings": rows,
@@ -251,5 +277,8 @@ def measure(
             "per_level": entropy,
             "max_bits": [math.log2(k) for k in codec.codebook_sizes],
         },
-        "targets": {k: {"value": v, "target": TARGETS[k], "met": bool(ok)} for k, (v, ok) in checks.items()},
+        "targets": {
+            k: {"value": v, "target": TARGETS[k.removeprefix("neural_")], "met": bool(ok)}
+            for k, (v, ok) in checks.items()
+        },
     }
