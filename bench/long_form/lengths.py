@@ -26,7 +26,11 @@ from engine.errors import UserInputError
 from engine.eval.timing import peak_memory_mb, reset_peak_memory
 
 WARM_UP_TURNS = 2
-RESEED = 1  # the first pass is generated again at this seed (the dialogue is at 0): sampling's own spread
+RESEEDS = (
+    1,
+    2,
+    3,
+)  # the first pass is generated again at these seeds (the dialogue is at 0): sampling's spread
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class LengthFigures:
         peak_mb: the most resident memory during the dialogue.
         levels_db: each turn's speech-gated level (engine.audio.speech_level_dbfs).
         similarity: speaker -> (mean resemblyzer cosine of their turns in the first pass to their clip, the
-            same in the last pass, the same for the first pass generated again at another seed: how far
+            same in the last pass, the same for the first pass generated again at each of RESEEDS: how far
             sampling alone moves it); empty when not scored.
     """
 
@@ -56,7 +60,7 @@ class LengthFigures:
     rss_before_mb: float
     peak_mb: float
     levels_db: tuple[float, ...]
-    similarity: dict[str, tuple[float | None, float | None, float | None]]
+    similarity: dict[str, tuple[float | None, float | None, tuple[float | None, ...]]]
 
     @property
     def rtf(self) -> float:
@@ -125,14 +129,16 @@ def generate(
     peak = peak_memory_mb()
     wall = last - start
 
-    similarity: dict[str, tuple[float | None, float | None, float | None]] = {}
+    similarity: dict[str, tuple[float | None, float | None, tuple[float | None, ...]]] = {}
     if score:
         from engine.eval.similarity import SpeakerEncoder
 
         first_pass = "\n".join(transcript.splitlines()[:pass_turns])
-        again: dict[str, list[np.ndarray]] = {}
-        for turn in synth.synthesize(first_pass, voices, seed=RESEED, keep_trace=False).turns:
-            again.setdefault(turn.speaker, []).append(turn.audio)
+        again: list[dict[str, list[np.ndarray]]] = []
+        for seed in RESEEDS:
+            again.append({})
+            for turn in synth.synthesize(first_pass, voices, seed=seed, keep_trace=False).turns:
+                again[-1].setdefault(turn.speaker, []).append(turn.audio)
         encoder = SpeakerEncoder()
         rate = int(synth.codec.sample_rate)
         for speaker, (first, final) in kept.items():
@@ -140,7 +146,7 @@ def generate(
             similarity[speaker] = (
                 _mean_similarity(encoder, first, rate, clip),
                 _mean_similarity(encoder, final, rate, clip),
-                _mean_similarity(encoder, again.get(speaker, []), rate, clip),
+                tuple(_mean_similarity(encoder, turns.get(speaker, []), rate, clip) for turns in again),
             )
     return LengthFigures(
         turns=stream.n_turns,
