@@ -16,7 +16,7 @@ from engine.train import train_vocoder
 from engine.train.prepare_vocoder import Clip, prepare
 from engine.vocoder.generator import NeuralDecoder, VocoderConfig, load_generator, save_generator
 from engine.vocoder.held_out import HeldOutSpeakerError, benchmark_speech, check_trainable
-from engine.vocoder.pairs import load_pairs
+from engine.vocoder.pairs import Pair, load_pairs
 from tests.conftest import espeak_to_wav
 
 pytestmark = [
@@ -150,6 +150,16 @@ def test_pairs_are_frame_aligned(pairs_dir, codec):
         assert p.cutoff_hz == 11025  # espeak-ng speaks at 22.05 kHz
 
 
+def test_preparing_more_pairs_keeps_what_made_the_folder(bench, tmp_path):
+    one = _espeak_clip(tmp_path, "one", "Good morning to you.", 50)
+    two = _espeak_clip(tmp_path, "two", "The tickets are on the table.", 60)
+    first = prepare(tmp_path / "pairs", iter([one]), bench, log=lambda _: None, command="first")
+    second = prepare(tmp_path / "pairs", iter([one, two]), bench, log=lambda _: None, command="second")
+    assert (first["pairs"], second["pairs"]) == (1, 2)
+    assert second["commands"] == ["first", "second"] and second["seconds_spent"] >= first["seconds_spent"]
+    assert json.loads((tmp_path / "pairs" / "summary.json").read_text()) == second
+
+
 def test_training_lowers_the_loss_and_resumes(pairs_dir, tmp_path):
     run = tmp_path / "run"
     common = [
@@ -183,6 +193,26 @@ def test_training_lowers_the_loss_and_resumes(pairs_dir, tmp_path):
     assert [r["step"] for r in log if "loss" in r][-1] == 35
     _, meta = load_generator(tmp_path / "v.pt")
     assert meta["steps"] == 35 and set(meta["quality"]["mel_distance_db_low_band"]) == {"neural", "world"}
+
+    # An export that trains no further names the command that trained the weights, and its own beside it.
+    assert train_vocoder.main([*common, "--steps", "0", "--export", str(tmp_path / "again.pt")]) == 0
+    _, meta = load_generator(tmp_path / "again.pt")
+    assert meta["steps"] == 35 and "--steps 35" in meta["command"] and "--steps 0" in meta["export_command"]
+
+
+def test_held_out_pairs_stay_out_of_training_and_take_each_source_in_turn():
+    def pair(pair_id: str, source: str) -> Pair:
+        return Pair(pair_id, source, "p", torch.zeros(1, 1, dtype=torch.long), torch.zeros(480), 8000.0)
+
+    ids = [f"{src}-{i}" for src in ("asterisk", "kokoro", "piper") for i in range(400)]
+    pairs = [pair(i, i.split("-")[0]) for i in ids]
+    train, held = train_vocoder.split_pairs(pairs)
+    assert {p.id for p in train}.isdisjoint({p.id for p in held}) and len(train) + len(held) == len(pairs)
+    assert 0 < len(held) < len(pairs) / 20
+    assert [p.source for p in held[:3]] == ["asterisk", "kokoro", "piper"]
+    # The held-out choice depends on the pair alone: more data keeps every pair held out before.
+    _, held_more = train_vocoder.split_pairs(pairs + [pair(f"corpus-{i}", "corpus") for i in range(400)])
+    assert {p.id for p in held} <= {p.id for p in held_more}
 
 
 def test_held_out_speakers_and_clips_are_refused(bench, tmp_path):

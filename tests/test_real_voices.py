@@ -6,6 +6,7 @@ import pytest
 
 from bench.real_voices import (
     BUILT_IN,
+    SEEN,
     UNSEEN,
     CaseFigures,
     VoiceCase,
@@ -13,6 +14,8 @@ from bench.real_voices import (
     pace_ratios,
     row_figures,
 )
+from bench.real_voices.figures import summarize
+from bench.real_voices.tables import sections
 from engine.data.real_speech import pause_cuts, split_at_pauses
 from engine.eval.panel import ClipScores, pooled_wer
 from engine.eval.speaker_id import equal_error_rate, identify
@@ -80,6 +83,28 @@ def test_per_voice_figures_from_judged_clips():
     assert row_figures(built_in, turns, {})["id_resemblyzer"] is None
 
 
+def test_a_voice_the_decoder_heard_is_reported_apart_but_identified_among_all_real_voices(tmp_path):
+    anna, ben = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    setting = "group@2 seed 0"
+
+    def fig(name, group, emb, turn_emb):
+        f = CaseFigures(
+            VoiceCase(name, group, name, "studio", None, "x", ()),
+            prompt=_clip("x", "x", emb),
+            references=[_clip("", "", emb)],
+        )
+        f.generated[setting] = [_clip("good morning", "good morning", turn_emb)]
+        return f
+
+    # Anna's turn sounds like Ben: her identification must count Ben among the candidates.
+    summary = summarize([fig("anna", SEEN, anna, ben), fig("ben", UNSEEN, ben, ben)], [setting], setting)
+    assert set(summary["groups"]) == {UNSEEN, SEEN}
+    assert summary["groups"][SEEN][setting]["id_resemblyzer"] == 0.0
+    assert summary["groups"][UNSEEN][setting]["id_resemblyzer"] == 1.0
+    text = sections(summary | {"sentences": ["x"]}, [setting], tmp_path)[0].text
+    assert "Other recordings of anna trained that decoder" in text
+
+
 def test_syllables_are_the_vowels_of_the_words():
     from engine.eval.pace import syllables
 
@@ -135,3 +160,21 @@ def test_the_seed_table_gives_every_groups_wer_under_both_seeds():
     assert rows[f"WER base, {BUILT_IN} voices"] == pytest.approx((0.34, 0.45, 0.11))
     assert f"WER base, {RESERVED} voices" not in rows
     assert rows["WER base"] == pytest.approx((0.7, 0.5, 0.2))
+
+
+def test_no_seed_table_without_two_seeds_of_the_default_decoder():
+    from bench.real_voices.figures import KEYS
+    from bench.real_voices.tables import tables
+
+    settings = ["group@2 seed 0", "group@2 seed 0 without guards"]
+    figures = {key: 0.5 for key in KEYS}
+    summary = {
+        "default": settings[0],
+        "groups": {UNSEEN: {s: figures for s in settings}},
+        "per_voice": {},
+        "encoders": {},
+    }
+    # The unguarded run is another setting at the same seed, not a second seed.
+    assert [t.caption for t in tables(summary, settings)].count(
+        "How much a figure moves between two seeds"
+    ) == 0

@@ -20,7 +20,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from pathlib import Path
 
-from bench.real_voices.cases import BUILT_IN, UNSEEN, CaseFigures, VoiceCase
+from bench.real_voices.cases import BUILT_IN, SEEN, UNSEEN, CaseFigures, VoiceCase
 from bench.real_voices.figures import identification, pace_ratios, row_figures
 from bench.real_voices.measure import measure
 from bench.real_voices.tables import sections
@@ -28,6 +28,7 @@ from bench.report import Section
 
 __all__ = [
     "BUILT_IN",
+    "SEEN",
     "UNSEEN",
     "CaseFigures",
     "VoiceCase",

@@ -15,6 +15,10 @@ from engine.demos import demo_voice_words, demo_voices
 from engine.eval.panel import ClipScores
 
 UNSEEN, BUILT_IN, RESERVED = "unseen real", "built-in", "reserved synthetic"
+# A real person of the set whose other recordings trained the neural decoder (its metadata's
+# `trained_real_persons`): judged as ever, but reported apart from the unseen voices.
+SEEN = "real, heard by the decoder"
+REAL = (UNSEEN, SEEN)
 SENTENCE_WORDS = (7, 18)
 # Sentences per voice: 5 keeps a run of the whole set near 20 minutes on the 2-core machine.
 SENTENCES = 4
@@ -25,7 +29,7 @@ class VoiceCase:
     """A voice to generate in, and the recordings to judge its turns against.
 
     Attributes:
-        id: short name; group: UNSEEN, BUILT_IN or RESERVED; person: who speaks (shared by two channels of
+        id: short name; group: UNSEEN, SEEN, BUILT_IN or RESERVED; person: who speaks (shared by two channels of
             one speaker); channel: how the clip was recorded.
         prompt: the voice clip given to the synthesizer, and what it says ("" unknown).
         references: (path, text) of other recordings of the speaker.

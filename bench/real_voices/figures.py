@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bench.real_voices.cases import BUILT_IN, RESERVED, UNSEEN, CaseFigures
+from bench.real_voices.cases import BUILT_IN, REAL, RESERVED, SEEN, UNSEEN, CaseFigures
 from engine.eval.panel import ENCODERS, ClipScores, cosine, pooled_wer
 from engine.eval.speaker_id import equal_error_rate
 
@@ -75,17 +75,24 @@ def row_figures(fig: CaseFigures, turns: Sequence[ClipScores], pool) -> dict:
     }
     for enc in ENCODERS:
         out[f"sim_{enc}"] = similarity(turns, own_refs, enc)
-        usable = pool.get(case.group) and not case.reference_is_prompt
-        out[f"id_{enc}"] = identification(turns, case.person, pool[case.group], enc) if usable else None
+        usable = pool.get(pool_of(case.group)) and not case.reference_is_prompt
+        out[f"id_{enc}"] = (
+            identification(turns, case.person, pool[pool_of(case.group)], enc) if usable else None
+        )
     return out
 
 
+def pool_of(group: str) -> str:
+    """The identification's candidates: real voices, seen by the decoder or not, are told apart together."""
+    return UNSEEN if group in REAL else group
+
+
 def reference_pools(figs: Sequence[CaseFigures]) -> dict[str, list[tuple[str, ClipScores]]]:
-    """Per group, every speaker's references labelled by person (the identification's candidates)."""
+    """Per pool (`pool_of`), every speaker's references labelled by person (the identification's candidates)."""
     pools: dict[str, list] = {}
     for fig in figs:
         if fig.case.group != BUILT_IN:
-            pools.setdefault(fig.case.group, []).extend((fig.case.person, r) for r in fig.references)
+            pools.setdefault(pool_of(fig.case.group), []).extend((fig.case.person, r) for r in fig.references)
     return pools
 
 
@@ -93,7 +100,7 @@ def encoder_eer(figs: Sequence[CaseFigures], encoder: str) -> tuple[float, int, 
     """Equal error rate of an encoder on the real clips: same-person pairs against different-person pairs."""
     clips = []
     for fig in figs:
-        if fig.case.group == UNSEEN and fig.case.person == fig.case.id:  # one channel per person
+        if fig.case.group in REAL and fig.case.person == fig.case.id:  # one channel per person
             mine = [fig.prompt] + ([] if fig.case.reference_is_prompt else fig.references)
             clips += [
                 (fig.case.person, c.embeddings[encoder]) for c in mine if c.embeddings[encoder] is not None
@@ -144,7 +151,7 @@ def summarize(figs: Sequence[CaseFigures], settings: Sequence[str], default: str
             "rows": rows,
         }
     groups = {}
-    for group in (UNSEEN, BUILT_IN, RESERVED):
+    for group in (UNSEEN, SEEN, BUILT_IN, RESERVED):
         members = [v for v in per_voice.values() if v["group"] == group]
         if not members:
             continue

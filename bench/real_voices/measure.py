@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -16,6 +17,8 @@ import soundfile as sf
 
 from bench.real_voices.cases import (
     BUILT_IN,
+    REAL,
+    SEEN,
     SENTENCES,
     UNSEEN,
     CaseFigures,
@@ -118,7 +121,12 @@ def measure(
     codec = load_codec(vocoder=vocoder, vocoder_path=vocoder_path)
     panel, synth = JudgePanel(), DialogueSynthesizer(codec=codec, acoustic=acoustic)
     sentences = held_out_sentences(n_sentences)
-    cases = real_cases(Path(real_dir)) + built_in_cases()
+    heard = set(getattr(codec, "decoder_metadata", {}).get("data", {}).get("trained_real_persons", []))
+    cases = [
+        dataclasses.replace(c, group=SEEN) if c.group == UNSEEN and c.person in heard else c
+        for c in real_cases(Path(real_dir))
+    ]
+    cases += built_in_cases()
     try:
         cases += reserved_cases(corpus)
     except Exception as err:  # noqa: BLE001 - the synthetic rows are optional beside the real ones
@@ -131,7 +139,7 @@ def measure(
         judge_recordings(panel, synth, fig)
         runs = [(methods[0], s, True) for s in seeds] + [(m, seeds[0], True) for m in methods[1:]]
         runs += [(methods[0], seeds[0], False)] if unguarded else []
-        if fig.case.group != UNSEEN:  # built-in and reserved voices: the default decoder under every seed
+        if fig.case.group not in REAL:  # built-in and reserved voices: the default decoder under every seed
             runs = [(methods[0], s, True) for s in seeds]
         for method, seed, guards in runs:
             setting = generate(panel, synth, fig, sentences, method, seed, guards)

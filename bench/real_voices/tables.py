@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from bench.real_voices.cases import BUILT_IN, RESERVED, UNSEEN
+from bench.real_voices.cases import BUILT_IN, RESERVED, SEEN, UNSEEN
 from bench.real_voices.figures import KEYS
 from bench.report import Section, Table, save_figure
 
@@ -87,7 +88,10 @@ def tables(summary: dict, settings: Sequence[str]) -> list[Table]:
         tuple(per_speaker),
         caption=f"Per voice, generated at the defaults ({default})",
     )
-    seeds = [s for s in settings if s.split(" seed ")[0] == default.split(" seed ")[0]]
+    decoder = default.split(" seed ")[0]
+    seeds = [
+        s for s in settings if re.fullmatch(rf"{re.escape(decoder)} seed \d+", s)
+    ]  # not "... without guards"
     seed_rows = []
     if len(seeds) >= 2 and UNSEEN in summary["groups"]:
         a, b = (summary["groups"][UNSEEN][s] for s in seeds[:2])
@@ -108,7 +112,7 @@ def tables(summary: dict, settings: Sequence[str]) -> list[Table]:
         ("speaker encoder", "equal error rate on the real clips", "same-speaker pairs", "different pairs"),
         tuple((k, v["eer"], v["same_pairs"], v["different_pairs"]) for k, v in summary["encoders"].items()),
     )
-    return [overview, speaker_table, seed_table, eer]
+    return [overview, speaker_table, *([seed_table] if seed_rows else []), eer]
 
 
 def plot(summary: dict, out_dir: Path):
@@ -153,6 +157,12 @@ def sections(summary: dict, settings: Sequence[str], out_dir: Path) -> list[Sect
         "(a clip without a transcript is timed on what Whisper base heard in it). "
         f"The codec's tokens decoded by {summary.get('vocoder', 'world')}."
     )
+    heard = sorted(k for k, v in summary["per_voice"].items() if v["group"] == SEEN)
+    if heard:
+        text += (
+            f" Other recordings of {', '.join(heard)} trained that decoder, so they are reported apart "
+            f"('{SEEN}'), not among the unseen voices."
+        )
     if UNSEEN in groups and BUILT_IN in groups:
         d = summary["default"]
         real, built = groups[UNSEEN][d]["wer_base"], groups[BUILT_IN][d]["wer_base"]

@@ -244,7 +244,8 @@ def measure(
             + f" ({time.perf_counter() - t0:.0f} s)"
         )
 
-    split = "valid" if load_manifest(corpus, "valid") else "train"
+    # The valid split when there is one; a corpus of the reserved voices alone has its eval split only.
+    split = next((s for s in ("valid", "train") if load_manifest(corpus, s)), "eval")
     ent_utts = sorted(load_manifest(corpus, split), key=lambda u: u.id)
     step = max(1, len(ent_utts) // entropy_utterances)
     entropy = token_entropy(codec, [read_wav(u.wav_path, sr) for u in ent_utts[::step][:entropy_utterances]])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 import zlib
@@ -125,11 +126,13 @@ def prepare(
     bench: BenchmarkSpeech,
     codec_dir: Path = DEFAULT_CODEC_DIR,
     log: Callable[[str], None] = print,
+    command: str = "",
 ) -> dict:
     """Check every clip against the held-out speakers, then encode and store those not stored yet.
 
     Returns:
-        A summary: pairs and seconds per source, the real persons trained on, time spent.
+        A summary: pairs and seconds per source, the real persons trained on, the commands that made the
+        folder (`command` added to those before) and the time they spent in all.
     """
     cfg = VocoderConfig()
     codec = load_codec(codec_dir)
@@ -151,6 +154,9 @@ def prepare(
         for line in (Path(out) / "pairs.jsonl").read_text().splitlines()
         if line.endswith("}")
     ]
+    summary_path = Path(out) / "summary.json"
+    before = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    commands = before.get("commands", []) + ([command] if command else [])
     summary = {
         "pairs": len(entries),
         "minutes_by_source": {
@@ -158,9 +164,10 @@ def prepare(
             for s in sorted({e["source"] for e in entries})
         },
         "trained_real_persons": sorted({e["person"] for e in entries if e["person"] in bench.persons}),
-        "seconds_spent": round(time.perf_counter() - t0, 1),
+        "commands": commands,
+        "seconds_spent": round(before.get("seconds_spent", 0.0) + time.perf_counter() - t0, 1),
     }
-    (Path(out) / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    summary_path.write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 
 
@@ -194,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             if "corpus" in chosen:
                 yield from corpus_clips(args.corpus, args.corpus_utterances)
 
-        summary = prepare(args.out, clips(), bench, args.codec)
+        command = shlex.join([sys.executable, "-m", "engine.train.prepare_vocoder", *(argv or sys.argv[1:])])
+        summary = prepare(args.out, clips(), bench, args.codec, command=command)
     except UserInputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ metadata and its quality measured on held-out pairs; `--steps 0 --export PATH` e
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shlex
@@ -47,13 +48,19 @@ from engine.vocoder.losses import (
 from engine.vocoder.pairs import Pair, file_sha1, load_pairs, read_meta, sample_batch
 
 
-def split_pairs(pairs: list[Pair], n_eval: int) -> tuple[list[Pair], list[Pair]]:
-    """About one pair in 50, chosen by a hash of its id, held out for the quality figures (n_eval of them);
-    the choice stays when the data grows. Too little data to spare any: the first pairs serve both."""
-    held = {p.id for p in pairs if zlib.crc32(p.id.encode()) % 50 == 0}
-    if len(held) < n_eval or len(held) == len(pairs):
-        return pairs, pairs[:n_eval]
-    return [p for p in pairs if p.id not in held], [p for p in pairs if p.id in held][:n_eval]
+def split_pairs(pairs: list[Pair]) -> tuple[list[Pair], list[Pair]]:
+    """About one pair in 50, chosen by a hash of its id, held out of training (the choice stays when the
+    data grows), ordered by taking each source in turn so that any first few of them score every kind of
+    audio. Too little data to spare any: every pair serves both."""
+    held = [p for p in pairs if zlib.crc32(p.id.encode()) % 50 == 0]
+    if not held or len(held) == len(pairs):
+        return pairs, pairs
+    by_source: dict[str, list[Pair]] = {}
+    for p in held:
+        by_source.setdefault(p.source, []).append(p)
+    rounds = itertools.zip_longest(*by_source.values())
+    held_ids = {p.id for p in held}
+    return [p for p in pairs if p.id not in held_ids], [p for r in rounds for p in r if p is not None]
 
 
 @torch.no_grad()
@@ -81,14 +88,27 @@ def measure_quality(
         world_low.append(log_spectral_distance_db(world[:, :n], real[:, :n], low, sr))
         neural_full.append(log_spectral_distance_db(neural, real, p.cutoff_hz, sr))
     generator.train()
+    by_source: dict[str, list[int]] = {}
+    for i, p in enumerate(pairs):
+        by_source.setdefault(p.source, []).append(i)
+
+    def mean(values: list[float], at: list[int] | None = None) -> float:
+        return round(float(np.mean([values[i] for i in at] if at is not None else values)), 3)
+
     return {
         "step": step,
         "pairs": len(pairs),
-        "mel_distance_db_low_band": {
-            "neural": round(float(np.mean(neural_low)), 3),
-            "world": round(float(np.mean(world_low)), 3),
+        "mel_distance_db_low_band": {"neural": mean(neural_low), "world": mean(world_low)},
+        "mel_distance_db_full_band_neural": mean(neural_full),
+        "by_source": {
+            src: {
+                "pairs": len(at),
+                "low_band_neural": mean(neural_low, at),
+                "low_band_world": mean(world_low, at),
+                "full_band_neural": mean(neural_full, at),
+            }
+            for src, at in by_source.items()
         },
-        "mel_distance_db_full_band_neural": round(float(np.mean(neural_full)), 3),
     }
 
 
@@ -126,7 +146,8 @@ def train(args) -> dict[str, Any]:
     if shape.feature_dim != codec.layout.dim or shape.hop * codec.frame_rate != shape.sample_rate:
         raise UserInputError(f"The decoder's shape {shape} does not fit the codec in {codec_dir}.")
     pairs = load_pairs(args.data)
-    train_pairs, eval_pairs = split_pairs(pairs, cfg.eval_pairs)
+    train_pairs, held_pairs = split_pairs(pairs)
+    eval_pairs = held_pairs[: cfg.eval_pairs]  # during training; the final figures use all of them
     summary_path = Path(args.data) / "summary.json"
     data_summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
 
@@ -166,14 +187,19 @@ def train(args) -> dict[str, Any]:
     command = " ".join(
         shlex.quote(a) for a in [sys.executable, "-m", "engine.train.train_vocoder", *args.argv]
     )
+    trained_by = state["metadata"]["command"] if state is not None else command
+    first_step = step
 
     def metadata(quality: dict | None) -> dict[str, Any]:
+        # An export that trains no further (`--steps 0`) keeps the command that trained the weights.
+        trained = step > first_step
         return {
-            "command": command,
+            "command": command if trained else trained_by,
+            **({} if trained or not args.export else {"export_command": command}),
             "data": {
                 "folder": str(args.data),
                 "pairs": len(pairs),
-                "eval_pairs": len(eval_pairs),
+                "held_out_pairs": len(held_pairs),
                 **data_summary,
             },
             "codec": {"dir": str(codec_dir), "sha1": data_meta["codec_sha1"]},
@@ -203,7 +229,6 @@ def train(args) -> dict[str, Any]:
         )
 
     log_path = out / "train.log.jsonl"
-    first_step = step
     quality = state["metadata"].get("quality", {}) if state is not None else {}
     sums: dict[str, float] = {}
     counts: dict[str, int] = {}  # per term: the adversarial ones start mid-window
@@ -268,7 +293,7 @@ def train(args) -> dict[str, Any]:
                 f.write(json.dumps({"step": step, "eval": quality}) + "\n")
         if is_main and step % cfg.save_every == 0 and step < cfg.steps:
             checkpoint(quality)
-    quality = measure_quality(generator, codec, eval_pairs, step) if is_main else {}
+    quality = measure_quality(generator, codec, held_pairs, step) if is_main else {}
     if is_main:
         if step > first_step:  # `--steps 0 --export` exports without rewriting the checkpoint
             checkpoint(quality)

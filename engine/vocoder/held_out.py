@@ -2,9 +2,9 @@
 speakers (every speaker of the real-speech set), its clips, and the corpus's reserved synthetic voices.
 
 One exception, as issue 22 lists them among its training audio: the Asterisk prompts of Allison Smith (568
-ship) may train the decoder, except the ten the benchmark plays. The benchmark lists her among its unseen
-speakers, so a decoder trained on her names her in its metadata (`trained_real_persons`) and her figures
-must be read as seen by the decoder.
+ship) may train the decoder, except the ten the benchmark plays. A decoder trained on her names her in its
+metadata (`trained_real_persons`), and the real-voice benchmark then reports her apart from its unseen
+speakers (bench/real_voices/cases.py's SEEN).
 """
 
 from __future__ import annotations

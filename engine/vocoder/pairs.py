@@ -35,6 +35,7 @@ def file_sha1(path: Path) -> str:
 @dataclass(frozen=True)
 class Pair:
     id: str
+    source: str  # the voice source (asterisk, kokoro, piper, corpus): the folder it is stored in
     person: str
     codes: torch.Tensor  # [n_q, T] long
     wave: torch.Tensor  # [T * hop] int16, as stored (half the memory of float32)
@@ -122,6 +123,7 @@ def load_pairs(folder: Path) -> list[Pair]:
         pairs.append(
             Pair(
                 entry["id"],
+                entry["source"],
                 entry["person"],
                 torch.from_numpy(data["codes"].astype(np.int64)),
                 torch.from_numpy(data["wave"].astype(np.int16)),
