@@ -60,9 +60,12 @@ def test_a_whole_dialogue_is_measured_in_a_fresh_process(tmp_path, codec, demos_
     assert 100 < run.rss_before_mb <= run.peak_mb  # the models were resident before the dialogue began
     assert len(run.levels_db) == 6 and all(abs(level + 20.0) < 1.5 for level in run.levels_db)
     assert set(run.similarity) == {"S1", "S2", "S3"}
-    for first, last, again in run.similarity.values():
+    for speaker, (first, last, again) in run.similarity.items():
         assert len(again) == len(lengths.RESEEDS)
         assert all(x is None or -1.0 <= x <= 1.0 for x in (first, last, *again))
+        # Every pass is scored; its ends are the first and last pass's figures.
+        assert len(run.pass_similarity[speaker]) == 2
+        assert run.pass_similarity[speaker][0] == first and run.pass_similarity[speaker][-1] == last
 
 
 def test_short_jobs_wait_behind_a_long_one_and_a_stop_frees_the_line(tiny_synthesizer):
@@ -76,7 +79,7 @@ def test_short_jobs_wait_behind_a_long_one_and_a_stop_frees_the_line(tiny_synthe
     assert 0 < stop.line_free_s < 2.0 and stop.handler_done_s >= 0
 
 
-def _run(chunk_s, peak_mb, rtf, levels, similarity):
+def _run(chunk_s, peak_mb, rtf, levels, similarity, pass_similarity=None):
     wall = sum(chunk_s)
     return LengthFigures(
         turns=len(levels),
@@ -89,6 +92,7 @@ def _run(chunk_s, peak_mb, rtf, levels, similarity):
         peak_mb=peak_mb,
         levels_db=tuple(levels),
         similarity=similarity,
+        pass_similarity=pass_similarity or {},
     )
 
 
@@ -100,6 +104,11 @@ def test_the_report_says_which_targets_are_met():
         0.12,
         [-20.3, -20.0, -19.0, -20.0],
         {"S1": (0.80, 0.79, (0.76, 0.81)), "S2": (0.70, 0.73, (0.71, None)), "S3": (None, 0.7, (0.7, 0.7))},
+        {
+            "S1": (0.80, 0.76, 0.78, 0.77, 0.80, 0.79),  # last three 0.787, first three 0.780
+            "S2": (0.70, 0.70, None, 0.72, 0.74, 0.73),  # 0.730 against 0.700
+            "S3": (None, 0.7, 0.7, 0.7),  # too few passes to pool three at each end
+        },
     )
     figures = report.LongFormFigures(
         first_audio={"4 turns": [0.4, 0.5], "3 min": [0.5, 0.6], "15 min": [0.6, 0.9]},
@@ -119,10 +128,15 @@ def test_the_report_says_which_targets_are_met():
     assert "2100 MiB (by length: 3 min 800, 15 min 2100 MiB); **not met**." in text
     assert "slowest of 1 0.40 s; met." in text
     assert "one chunk's time (3.00 s): longest wait of 2 3.50 s; **not met**." in text
-    assert "largest change +0.030 (the first pass again at other seeds: up to -0.040); **not met**." in text
+    assert report.pooled_drifts(longest) == pytest.approx({"S1": 0.02 / 3, "S2": 0.03})
+    assert (
+        "largest change +0.030 (the first pass again at other seeds: up to -0.040; the first 3 passes against "
+        "the last 3: +0.030); **not met**." in text
+    )
     assert "the 4 turns span 1.30 dB; **not met**." in text
     assert "under load" not in text
-    by_length, queue, consistency = section.items
+    by_length, queue, consistency, per_pass = section.items
+    assert per_pass.columns[1:7] == ("1", "2", "3", "4", "5", "6") and per_pass.rows[2][-1] is None
     assert [row[0] for row in by_length.rows] == ["4 turns", "3 min", "15 min"]
     assert by_length.rows[0][1:3] == ("0.45 / 0.50", None) and by_length.rows[2][-1] == 2100.0
     assert len(queue.rows) == 3 and [row[0] for row in consistency.rows] == ["S1", "S2", "S3"]

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import multiprocessing
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,8 @@ class LengthFigures:
         similarity: speaker -> (mean resemblyzer cosine of their turns in the first pass to their clip, the
             same in the last pass, the same for the first pass generated again at each of RESEEDS: how far
             sampling alone moves it); empty when not scored.
+        pass_similarity: speaker -> the same mean for every pass in turn, first to last (None where none
+            of their turns could be embedded); empty when not scored.
     """
 
     turns: int
@@ -61,6 +64,7 @@ class LengthFigures:
     peak_mb: float
     levels_db: tuple[float, ...]
     similarity: dict[str, tuple[float | None, float | None, tuple[float | None, ...]]]
+    pass_similarity: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
 
     @property
     def rtf(self) -> float:
@@ -91,7 +95,8 @@ def generate(
     Args:
         transcript: the dialogue (passes of `pass_turns` turns each).
         voices: speaker -> voice clip.
-        pass_turns: turns in one pass; the first and last pass are kept to be scored.
+        pass_turns: turns in one pass; every turn is written to a temporary folder as it comes (as `generate
+            --stream` writes its file), so none is held, and scored per pass after the dialogue.
         acoustic: the acoustic checkpoint (None: the shipped one).
         threads: torch threads (None: torch's default).
         score: measure the speakers' similarity to their clips (resemblyzer) after the dialogue.
@@ -110,44 +115,56 @@ def generate(
 
     reset_peak_memory()
     rss_before = peak_memory_mb()
-    start = last = time.perf_counter()
-    chunk_s, levels = [], []
-    kept: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
-    stream = synth.stream(transcript, voices, keep=False)
-    for chunk in stream:
-        now = time.perf_counter()
-        chunk_s.append(now - last)
-        last = now
-        for k, turn in enumerate(chunk.turns):
-            index = chunk.first_turn + k
-            levels.append(speech_level_dbfs(turn.audio, chunk.sample_rate))
-            first, final = kept.setdefault(turn.speaker, ([], []))
-            if index < pass_turns:
-                first.append(turn.audio)
-            if index >= chunk.n_turns - pass_turns:
-                final.append(turn.audio)
-    peak = peak_memory_mb()
-    wall = last - start
+    last = time.perf_counter()
+    chunk_s, levels, speakers = [], [], []
+    with tempfile.TemporaryDirectory(prefix="long_form_") as folder:
+        stream = synth.stream(transcript, voices, keep=False)
+        for chunk in stream:
+            now = time.perf_counter()
+            chunk_s.append(now - last)
+            for turn in chunk.turns:
+                levels.append(speech_level_dbfs(turn.audio, chunk.sample_rate))
+                np.save(Path(folder) / f"{len(speakers)}.npy", np.asarray(turn.audio, dtype=np.float32))
+                speakers.append(turn.speaker)
+            last = time.perf_counter()  # the writing is left out of the times
+        peak = peak_memory_mb()
+        wall = sum(chunk_s)
+        passes = -(-len(speakers) // pass_turns)
+        pass_similarity: dict[str, tuple[float | None, ...]] = {}
+        similarity: dict[str, tuple[float | None, float | None, tuple[float | None, ...]]] = {}
+        if score:
+            from engine.eval.similarity import SpeakerEncoder
 
-    similarity: dict[str, tuple[float | None, float | None, tuple[float | None, ...]]] = {}
-    if score:
-        from engine.eval.similarity import SpeakerEncoder
-
-        first_pass = "\n".join(transcript.splitlines()[:pass_turns])
-        again: list[dict[str, list[np.ndarray]]] = []
-        for seed in RESEEDS:
-            again.append({})
-            for turn in synth.synthesize(first_pass, voices, seed=seed, keep_trace=False).turns:
-                again[-1].setdefault(turn.speaker, []).append(turn.audio)
-        encoder = SpeakerEncoder()
-        rate = int(synth.codec.sample_rate)
-        for speaker, (first, final) in kept.items():
-            clip = load_voice_prompt(voices[speaker])
-            similarity[speaker] = (
-                _mean_similarity(encoder, first, rate, clip),
-                _mean_similarity(encoder, final, rate, clip),
-                tuple(_mean_similarity(encoder, turns.get(speaker, []), rate, clip) for turns in again),
-            )
+            encoder = SpeakerEncoder()
+            rate = int(synth.codec.sample_rate)
+            clips = {name: load_voice_prompt(voices[name]) for name in dict.fromkeys(speakers)}
+            for name, clip in clips.items():
+                pass_similarity[name] = tuple(
+                    _mean_similarity(
+                        encoder,
+                        [
+                            np.load(Path(folder) / f"{i}.npy")
+                            for i in range(k * pass_turns, min((k + 1) * pass_turns, len(speakers)))
+                            if speakers[i] == name
+                        ],
+                        rate,
+                        clip,
+                    )
+                    for k in range(passes)
+                )
+            first_pass = "\n".join(transcript.splitlines()[:pass_turns])
+            again = [
+                synth.synthesize(first_pass, voices, seed=seed, keep_trace=False).turns for seed in RESEEDS
+            ]
+            for name, clip in clips.items():
+                similarity[name] = (
+                    pass_similarity[name][0],
+                    pass_similarity[name][-1],
+                    tuple(
+                        _mean_similarity(encoder, [t.audio for t in turns if t.speaker == name], rate, clip)
+                        for turns in again
+                    ),
+                )
     return LengthFigures(
         turns=stream.n_turns,
         pass_turns=pass_turns,
@@ -159,6 +176,7 @@ def generate(
         peak_mb=peak,
         levels_db=tuple(levels),
         similarity=similarity,
+        pass_similarity=pass_similarity,
     )
 
 
