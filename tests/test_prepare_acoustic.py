@@ -31,3 +31,25 @@ def test_select_gives_every_speaker_the_same_share_and_prefers_cached(tmp_path):
     assert all((tmp_path / f"{u.id}.npy").exists() for u in chosen if u.speaker == "old")
     assert [u.id for u in chosen] == [u.id for u in select(old + new, tmp_path, max_hours=120 / 3600)]
     assert select(old + new, tmp_path, max_hours=None) == old + new
+
+
+def test_a_stale_feature_cache_is_analysed_again(tmp_path):
+    # The cache is keyed by utterance id; a rebuilt corpus may hold another recording under the same id.
+    # Its channel prompt is made from the wav, so the two would disagree in length: the wav wins.
+    import soundfile
+
+    from engine.train import prepare_acoustic
+
+    prepare_acoustic._init("assets/codec")
+    world = prepare_acoustic._codec.cfg.world
+    rng = np.random.default_rng(0)
+    wav = tmp_path / "u.wav"
+    soundfile.write(wav, (0.1 * rng.standard_normal(world.sample_rate)).astype(np.float32), world.sample_rate)
+    cache = tmp_path / "u.npy"
+    np.save(cache, np.zeros((7, 3), dtype=np.float32))  # another length, another layout
+    utt = Utterance("u", "spk", "espeak", "v", "train", "a", str(wav), world.sample_rate, 1.0, ())
+    clean, variant = prepare_acoustic._tokens((utt, str(cache), 4))
+    frames = -(-world.sample_rate // world.samples_per_frame)
+    assert clean.codes.shape[1] == clean.prompt_codes.shape[1] == frames
+    assert variant.codes.shape[1] == variant.prompt_codes.shape[1] == frames
+    assert np.load(cache).shape[0] == frames

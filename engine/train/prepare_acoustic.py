@@ -84,6 +84,11 @@ def _tokens(job: tuple[Utterance, str, int]) -> list[TokenUtterance]:
     if not Path(cache).exists():
         analyze_to_cache((utt.wav_path, cache, world))
     features = np.load(cache)
+    audio = read_wav(utt.wav_path, world.sample_rate) if variants else None
+    if audio is not None and len(features) != -(-len(audio) // world.samples_per_frame):
+        # A cache made from an earlier build of the corpus, whose utterance of this id was another length.
+        analyze_to_cache((utt.wav_path, cache, world))
+        features = np.load(cache)
     codes = _codec.quantize_features(features)
     semantic = _tokenizer.from_alignment(utt.phones, codes.shape[1])
     if not variants:
@@ -100,7 +105,7 @@ def _tokens(job: tuple[Utterance, str, int]) -> list[TokenUtterance]:
         semantic,
         utt.speaker,
         utt.id,
-        through_channel(read_wav(utt.wav_path, world.sample_rate), utt.id),
+        through_channel(audio, utt.id),
     )
     k = zlib.crc32(utt.id.encode()) % variants
     speaker = f"{utt.speaker}~v{k}"
