@@ -83,10 +83,18 @@ def tilt_microphone(x: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[n
     return _same_peak(y, x), f"mic tilt {tilt:+.1f} dB/oct, {peak_db:+.1f} dB at {peak_hz:.0f} Hz"
 
 
+NOISES = ("white", "pink", "brown", "hum")
+
+
 def add_noise(x: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
     """White, pink or brown noise, or mains hum with harmonics, at 10-40 dB SNR."""
-    kind = rng.choice(("white", "pink", "brown", "hum"))
+    kind = str(rng.choice(NOISES))
     snr = rng.uniform(10, 40)
+    return mix_noise(x, sr, kind, snr, rng), f"{kind} noise at {snr:.0f} dB SNR"
+
+
+def mix_noise(x: np.ndarray, sr: int, kind: str, snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    """`x` with noise of `kind` (one of NOISES) added `snr_db` below its mean power."""
     n = len(x)
     if kind == "hum":
         base = rng.choice((50.0, 60.0))
@@ -101,8 +109,8 @@ def add_noise(x: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.ndar
         power = {"white": 0.0, "pink": 1.0, "brown": 2.0}[kind]
         noise = np.fft.irfft(white / f ** (power / 2), n)
     speech_power = np.mean(x**2) if np.any(x) else 1e-6
-    noise *= np.sqrt(speech_power / (np.mean(noise**2) + 1e-12) / 10 ** (snr / 10))
-    return x + noise, f"{kind} noise at {snr:.0f} dB SNR"
+    noise *= np.sqrt(speech_power / (np.mean(noise**2) + 1e-12) / 10 ** (snr_db / 10))
+    return x + noise
 
 
 def limit_band(x: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
