@@ -26,6 +26,7 @@ _GATE_BLOCK_SECONDS = 0.05
 _ABSOLUTE_GATE_DBFS = -100.0
 _RELATIVE_GATE_DB = 20.0
 _PEAK_CEILING_DBFS = -1.0
+PROMPT_LEVEL_DBFS = -20.0  # what a voice prompt is normalized to
 _LIMITER_WINDOW_SECONDS = 0.005
 
 # Silence detection works on 10 ms frames smoothed over 30 ms, relative to the clip's own loudest stretch,
@@ -131,7 +132,7 @@ def load_voice_prompt(
             f"need {min_seconds:g}-{max_seconds:g} s. Cut a 3-15 s clip of the speaker."
         )
 
-    normalized, gain_db, limited = _normalize(mono, sample_rate, -20.0)
+    normalized, gain_db, limited = _normalize(mono, sample_rate, PROMPT_LEVEL_DBFS)
     if abs(gain_db) >= 0.5:
         notes.append(f"{'raised' if gain_db > 0 else 'lowered'} the level by {abs(gain_db):.1f} dB")
     if limited:

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine import denoise
 from engine.errors import SynthesisCancelled, UserInputError
 
 
@@ -169,7 +170,7 @@ def generate(args: argparse.Namespace) -> str:
             from engine.codec.base import load_codec
 
             codec = load_codec(vocoder=args.vocoder, vocoder_path=args.vocoder_checkpoint)
-        synth = DialogueSynthesizer(codec=codec, acoustic=args.acoustic)
+        synth = DialogueSynthesizer(codec=codec, acoustic=args.acoustic, denoise=args.denoise)
         if args.stream:
             return _stream_to(args.output, synth.stream(transcript, voices, show, keep=False, **options), bar)
         result = synth.synthesize(transcript, voices, show, **options)
@@ -310,6 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="0-1: how far each turn is pulled toward its voice clip after the model (0 = off; default "
         "the pipeline's)",
+    )
+    gen.add_argument(
+        "--denoise",
+        choices=denoise.MODES,
+        default=denoise.DEFAULT_MODE,
+        help=f"remove background noise from the voice clips: auto (the noisy ones), on or off (default "
+        f"{denoise.DEFAULT_MODE})",
     )
     gen.add_argument(
         "--acoustic", type=Path, help="acoustic checkpoint (default assets/acoustic/acoustic.pt)"

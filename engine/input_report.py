@@ -21,6 +21,7 @@ def describe_input(transcript: str, voices: Mapping[str, str | Path], source: st
         UserInputError: anything wrong with the transcript or a voice clip, with a message saying how to fix it.
     """
     from engine.audio import load_voice_prompt
+    from engine.denoise import clean_up
     from engine.text.normalize import normalize_text
     from engine.text.phonemize import phonemize
     from engine.text.transcript import check_voices, parse_transcript, speakers
@@ -42,7 +43,7 @@ def describe_input(transcript: str, voices: Mapping[str, str | Path], source: st
     lines += [f"warning: {warning}" for warning in check_voices(turns, voices)]
     for speaker, path in voices.items():
         path = Path(path)
-        prompt = load_voice_prompt(path, name=f"{speaker}'s voice ({path.name})")
+        prompt = clean_up(load_voice_prompt(path, name=f"{speaker}'s voice ({path.name})"))
         lines.append(f"  voice {speaker}: {path.name} -> {prompt.duration:.1f} s at {prompt.sample_rate} Hz")
         lines += [f"      {note}" for note in prompt.notes]
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from bench.real_voices.cases import SENTENCES
 from bench.real_voices.measure import DEFAULT_CORPUS, DEFAULT_METHODS, REPO, measure
 from bench.real_voices.tables import sections
 from bench.report import section_markdown
+from engine import denoise
 from engine.codec.base import VOCODERS
 from engine.data import real_speech
 
@@ -19,12 +20,29 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m bench.real_voices", description=real_voices.__doc__.split("\n\n")[0]
     )
     parser.add_argument("--sentences", type=int, default=SENTENCES)
+    parser.add_argument(
+        "--sentence-seed",
+        type=int,
+        default=0,
+        help="which held-out sentences (0: the benchmark's; another value to choose a setting on others)",
+    )
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument(
         "--methods",
         default=",".join(DEFAULT_METHODS),
         help="decoders, the first one the default (it runs under every seed); each at its default "
         "iterations, on the real voices",
+    )
+    parser.add_argument(
+        "--guarded-only",
+        action="store_true",
+        help="leave out the run without the duration guards (a third shorter)",
+    )
+    parser.add_argument(
+        "--denoise",
+        choices=denoise.MODES,
+        default=denoise.DEFAULT_MODE,
+        help="background-noise removal of the voice clips (engine/denoise.py)",
     )
     parser.add_argument("--corpus", default=DEFAULT_CORPUS)
     parser.add_argument("--real", type=Path, default=real_speech.DEFAULT_DIR)
@@ -48,8 +66,11 @@ def main(argv: list[str] | None = None) -> None:
         args.corpus,
         args.real,
         args.acoustic,
+        unguarded=not args.guarded_only,
         vocoder=args.vocoder,
         vocoder_path=args.vocoder_checkpoint,
+        sentence_seed=args.sentence_seed,
+        denoise=args.denoise,
     )
     for section in sections(summary, settings, args.out):
         print(section_markdown(section, args.out))

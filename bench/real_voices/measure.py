@@ -31,6 +31,7 @@ from bench.real_voices.figures import summarize
 from engine.acoustic.decoding import DEFAULT_STEPS
 from engine.audio import resample
 from engine.data import real_speech
+from engine.denoise import DEFAULT_MODE as DEFAULT_DENOISE
 from engine.eval.panel import JudgePanel
 from engine.pipeline import DialogueSynthesizer
 
@@ -112,15 +113,19 @@ def measure(
     unguarded: bool = True,
     vocoder: str = "world",
     vocoder_path: str | Path | None = None,
+    sentence_seed: int = 0,
+    denoise: str = DEFAULT_DENOISE,
 ) -> tuple[dict, list[str]]:
     """Generate and judge everything; returns the summary and the settings measured. `vocoder` decodes
     the codec's tokens, of the resynthesis and of the generated turns alike ("world" or "neural", the
-    export at `vocoder_path`): the same tokens as the other one gets at the same seed."""
+    export at `vocoder_path`): the same tokens as the other one gets at the same seed. `sentence_seed`
+    draws other held-out sentences (0 is the benchmark's own; another one picks a setting on sentences the
+    benchmark does not judge it on). `denoise`: the voice clips' noise removal (engine/denoise.py)."""
     from engine.codec.base import load_codec
 
     codec = load_codec(vocoder=vocoder, vocoder_path=vocoder_path)
-    panel, synth = JudgePanel(), DialogueSynthesizer(codec=codec, acoustic=acoustic)
-    sentences = held_out_sentences(n_sentences)
+    panel, synth = JudgePanel(), DialogueSynthesizer(codec=codec, acoustic=acoustic, denoise=denoise)
+    sentences = held_out_sentences(n_sentences, sentence_seed)
     heard = set(getattr(codec, "decoder_metadata", {}).get("data", {}).get("trained_real_persons", []))
     cases = [
         dataclasses.replace(c, group=SEEN) if c.group == UNSEEN and c.person in heard else c
@@ -146,7 +151,8 @@ def measure(
             if setting not in settings:
                 settings.append(setting)
     summary = summarize(figs, settings, default)
-    summary["sentences"] = sentences
+    summary["sentences"], summary["sentence_seed"] = sentences, sentence_seed
+    summary["denoise"] = denoise
     summary["turn_texts"] = {
         f.case.id: {s: [t.heard["base"] for t in turns] for s, turns in f.generated.items()} for f in figs
     }

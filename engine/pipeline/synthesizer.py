@@ -15,6 +15,8 @@ from engine.acoustic.model import AcousticModel, load_model
 from engine.assemble import AssemblyConfig
 from engine.audio import VoicePrompt, load_voice_prompt
 from engine.codec.base import Codec, load_codec
+from engine.denoise import DEFAULT_MODE as DEFAULT_DENOISE
+from engine.denoise import check_mode, clean_up
 from engine.errors import UserInputError
 from engine.pipeline.progress import Progress
 from engine.pipeline.prompts import (
@@ -57,6 +59,7 @@ class DialogueSynthesizer:
         prompt_seconds: float | None = None,
         assembly: AssemblyConfig | None = None,
         voice_match: float = DEFAULT_VOICE_MATCH,
+        denoise: str = DEFAULT_DENOISE,
     ) -> None:
         """
         Args:
@@ -68,6 +71,8 @@ class DialogueSynthesizer:
             assembly: pauses and loudness of the joined dialogue (None: `AssemblyConfig()`).
             voice_match: default strength (0-1) of matching each turn's voice to its prompt after the
                 acoustic model (engine/codec/voice_match.py; WORLD codec only); 0 turns it off.
+            denoise: background-noise removal of the voice clips read from files or bytes
+                (engine/denoise.py): "auto" (the noisy ones), "on" or "off".
         """
         if prompt_seconds is not None and not MIN_PROMPT_SECONDS <= prompt_seconds <= MAX_PROMPT_SECONDS:
             raise UserInputError(
@@ -79,6 +84,7 @@ class DialogueSynthesizer:
         self._t2s_source = t2s
         self._prompt_seconds = prompt_seconds
         self.voice_match = check_voice_match(voice_match)
+        self.denoise = check_mode(denoise)
         self.assembly = assembly or AssemblyConfig()
         self.acoustic_metadata: dict[str, Any] = {}
         self._codec: Codec | None = codec if not isinstance(codec, (str, Path, type(None))) else None
@@ -211,25 +217,32 @@ class DialogueSynthesizer:
         Raises:
             AudioInputError: the clip cannot be used (missing, silent, too short or too long...).
         """
-        key = prompt_key(source, self.prompt_seconds)
+        key = self._prompt_key(source)
         encoded = self._prompts.get(key)
         if encoded is None:
-            encoded = encode_prompt(self.codec, loaded or source, self.prompt_seconds, name)
+            encoded = encode_prompt(self.codec, loaded or self.load_prompt(source, name), self.prompt_seconds)
             self._prompts.put(key, encoded)
         return encoded
 
     def load_prompt(self, source: VoiceSource, name: str | None = None) -> VoicePrompt:
-        """A voice clip read and checked (from the cache when it was encoded before), not encoded yet.
+        """A voice clip read, checked and cleaned of noise as `denoise` says (from the cache when it was
+        encoded before), not encoded yet. A VoicePrompt is taken as it is.
 
         Raises:
             AudioInputError: the clip cannot be used (missing, silent, too short or too long...).
         """
-        encoded = self._prompts.get(prompt_key(source, self.prompt_seconds))
+        encoded = self._prompts.get(self._prompt_key(source))
         if encoded is not None:
             return encoded.prompt
         if isinstance(source, VoicePrompt):
             return source
-        return load_voice_prompt(source, sample_rate=self.codec.sample_rate, name=name)
+        return clean_up(
+            load_voice_prompt(source, sample_rate=self.codec.sample_rate, name=name), self.denoise
+        )
+
+    def _prompt_key(self, source: VoiceSource) -> tuple | None:
+        key = prompt_key(source, self.prompt_seconds)
+        return None if key is None else (*key, self.denoise)
 
     # Synthesis -----------------------------------------------------------------------------------------------
 

@@ -71,12 +71,13 @@ def named_speaker_inputs(fn: Callable) -> Callable:
 @functools.lru_cache(maxsize=64)
 def _check_clip_file(path: str, mtime_ns: int, size: int) -> tuple[bool, str]:
     from engine.audio import load_voice_prompt
+    from engine.denoise import clean_up
     from engine.voice_check import speech_problem
 
     del mtime_ns, size  # part of the cache key: a changed file is checked again
     name = Path(path).name
     try:
-        prompt = load_voice_prompt(path, name=name)
+        prompt = clean_up(load_voice_prompt(path, name=name))
     except UserInputError as err:
         return False, str(err)
     problem = speech_problem(prompt)
