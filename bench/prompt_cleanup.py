@@ -28,7 +28,7 @@ from bench.report import Section, Table, section_markdown
 from engine.audio import load_voice_prompt
 from engine.data import real_speech
 from engine.data.channel import NOISES, mix_noise
-from engine.denoise import clean_up, denoise
+from engine.denoise import denoise, with_noise_removed
 from engine.eval.panel import JudgePanel, pooled_wer
 from engine.pipeline import DialogueSynthesizer
 
@@ -68,8 +68,9 @@ def run(
         refs = [panel.score(*read_clip(path), text) for path, text in case.references[:MAX_REFERENCES]]
         for version, path in versions(case.prompt, index).items():
             prompt = load_voice_prompt(path, sample_rate=synth.codec.sample_rate)
-            snr = denoise(prompt.samples, prompt.sample_rate).snr_db
-            for cleaned, clip in ((False, prompt), (True, clean_up(prompt, "on"))):
+            denoised = denoise(prompt.samples, prompt.sample_rate)  # what clean_up(prompt, "on") does
+            snr = denoised.snr_db
+            for cleaned, clip in ((False, prompt), (True, with_noise_removed(prompt, denoised))):
                 result = synth.synthesize(transcript, {"S1": clip}, seed=0, keep_trace=False)
                 turns = [panel.score(t.audio, result.sample_rate, t.text) for t in result.turns]
                 rows.append(

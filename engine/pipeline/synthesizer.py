@@ -220,7 +220,9 @@ class DialogueSynthesizer:
         key = self._prompt_key(source)
         encoded = self._prompts.get(key)
         if encoded is None:
-            encoded = encode_prompt(self.codec, loaded or self.load_prompt(source, name), self.prompt_seconds)
+            encoded = encode_prompt(
+                self.codec, loaded or self._read_prompt(source, name), self.prompt_seconds
+            )
             self._prompts.put(key, encoded)
         return encoded
 
@@ -232,8 +234,9 @@ class DialogueSynthesizer:
             AudioInputError: the clip cannot be used (missing, silent, too short or too long...).
         """
         encoded = self._prompts.get(self._prompt_key(source))
-        if encoded is not None:
-            return encoded.prompt
+        return encoded.prompt if encoded is not None else self._read_prompt(source, name)
+
+    def _read_prompt(self, source: VoiceSource, name: str | None) -> VoicePrompt:
         if isinstance(source, VoicePrompt):
             return source
         return clean_up(
