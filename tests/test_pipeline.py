@@ -354,6 +354,7 @@ def test_generate_reports_the_tempo_from_a_clips_words(tmp_path, voices, checkpo
     shown = capsys.readouterr().out
     assert re.search(r"tempo measured on the voice clips' words: S1 x\d\.\d\d\n", shown)
     assert re.search(r"tempo measured on the voice clips' phones heard by the recognizer: S2 x\d\.\d\d\n", shown)
+    assert "note: voice S2: its clip's words were not given; Whisper heard \u201c" in shown
 
 
 def test_generate_writes_mp3(tmp_path, voices, checkpoint, capsys):

@@ -106,7 +106,7 @@ def test_a_voice_the_decoder_heard_is_reported_apart_but_identified_among_all_re
 
 
 def test_syllables_are_the_vowels_of_the_words():
-    from engine.eval.pace import syllables
+    from engine.text.phonemize import count_syllables as syllables
 
     assert syllables("Feels like these days go on forever") == 9
     assert syllables("I have 2 cats.") == syllables("I have two cats.") == 4

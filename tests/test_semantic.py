@@ -13,6 +13,7 @@ from engine.semantic.duration_model import DurationConfig, DurationModel, save_c
 from engine.semantic.speaking_rate import measure_speaking_rate
 from engine.semantic.t2s import DEFAULT_CHECKPOINT, TextToSemantic
 from engine.semantic.tokens import PhoneTokenizer, SemanticTokenizer, alignment_frames
+from engine.text.normalize import normalize_for_scoring
 from engine.text.phone_inventory import LONG_PAUSE, PHONE_ID, PHONE_SET, SHORT_PAUSE, VOWELS
 from engine.text.phonemize import phone_ids, phonemize
 from tests.conftest import espeak_to_wav
@@ -270,11 +271,13 @@ def test_the_clips_words_set_the_speakers_tempo(t2s, tmp_path):
     text = "Could you send me the report before the meeting tomorrow morning?"
     tempo = t2s.tempo(prompt, SENTENCE)
     assert 2 / 3 <= tempo <= 1.5 and tempo != 1.0
-    timed = t2s.plan(text, prompt, prompt_words=SENTENCE)
+    assert t2s.plan(text, prompt, prompt_words=SENTENCE).tempo == tempo
     heard = t2s.tempo(prompt)  # no words: from the phones the recognizer hears (1.0 without one)
-    plain = t2s.plan_batch([text], [prompt], tempos=[heard], pace_guards=[False])[0]
-    assert (plain.tempo, timed.tempo) == (heard, tempo)
-    assert len(timed.tokens) == pytest.approx(tempo / heard * len(plain.tokens), abs=2)
+
+    def unguarded(factor: float):
+        return t2s.plan_batch([text], [prompt], tempos=[factor], pace_guards=[False])[0]
+
+    assert len(unguarded(tempo).tokens) == pytest.approx(tempo / heard * len(unguarded(heard).tokens), abs=2)
     assert t2s.tempo(prompt, "  ") == heard
     with pytest.raises(UserInputError, match="give the words the clip says"):
         t2s.tempo(prompt, "Hi.")
@@ -318,6 +321,54 @@ def test_a_clip_without_words_gets_the_tempo_of_its_heard_phones(tmp_path):
     assert t2s.plan(text, prompt).tempo == t2s.tempo(prompt) and deaf.plan(text, prompt).tempo == 1.0
 
 
+@pytest.mark.skipif(not os.path.exists(DEFAULT_CHECKPOINT), reason="no shipped duration model")
+def test_a_clip_without_words_is_paced_on_the_words_whisper_hears(t2s, tmp_path):
+    from engine.audio import load_voice_prompt
+    from engine.text.phonemize import count_syllables
+
+    prompt = load_voice_prompt(espeak_to_wav(SENTENCE, tmp_path / "prompt.wav", speed=140))
+    heard = t2s.heard_words(prompt)  # tiny.en hears slow espeak with a slip or two ("the lazy nog")
+    assert normalize_for_scoring(heard).split()[:3] == ["the", "quick", "brown"], heard
+    assert abs(count_syllables(heard) - count_syllables(SENTENCE)) <= 1, heard
+    assert t2s.tempo(prompt) == TextToSemantic(hear_words=False).tempo(prompt)  # still from the heard phones
+    speech = t2s.prompt_features(prompt).rate.speech_seconds
+    assert t2s.clip_pace(prompt) == pytest.approx(count_syllables(heard) / speech)
+    assert TextToSemantic(hear_words=False).heard_words(prompt) == ""
+
+
+def test_a_failed_whisper_decoding_is_not_taken_for_the_clips_words():
+    from engine.audio import VoicePrompt
+    from engine.semantic.clip_words import MIN_AVG_LOGPROB, ClipListener
+
+    class Whisper:
+        def __init__(self, confidence: float) -> None:
+            self.confidence, self.calls = confidence, 0
+
+        def transcribe_scored(self, samples, sample_rate):
+            self.calls += 1
+            return "a paradmupa strowen", self.confidence
+
+    clip = VoicePrompt(np.full(16000, 0.01, np.float32), 16000, "clip.wav", 0.0, ())
+    fakes = [Whisper(MIN_AVG_LOGPROB - 0.16), Whisper(-0.2)]  # both kept alive: the cache is per transcriber
+    for whisper, words in zip(fakes, ("", "a paradmupa strowen")):
+        listener, again = ClipListener(), ClipListener()
+        listener._transcriber = again._transcriber = whisper
+        assert listener.words(clip) == words and again.words(clip) == words
+        assert whisper.calls == 1  # heard once per clip content, for every listener
+
+
+def test_the_clips_words_set_its_pace_for_the_guard(t2s, tmp_path):
+    from engine.audio import load_voice_prompt
+    from engine.text.phonemize import count_syllables
+
+    clip = load_voice_prompt(espeak_to_wav(SENTENCE, tmp_path / "clip.wav", speed=120))
+    speech = t2s.prompt_features(clip).rate.speech_seconds
+    assert t2s.clip_pace(clip, SENTENCE) == pytest.approx(count_syllables(SENTENCE) / speech)
+    text = "Could you send me the report before the meeting tomorrow morning?"
+    fast = t2s.plan_batch([text], [clip], tempos=[0.5], clip_words=[SENTENCE])[0]
+    assert fast.pace_scale > 1.0  # held to the slow clip's pace although its words gave the tempo
+
+
 def test_condition_outside_the_training_range_falls_back(t2s):
     from engine.semantic.t2s import RATE_Z_LIMIT
 
@@ -335,7 +386,7 @@ def test_condition_outside_the_training_range_falls_back(t2s):
 
 def test_pace_guard_holds_turns_near_the_clips_pace(t2s, tmp_path):
     from engine.audio import load_voice_prompt
-    from engine.semantic.t2s import PACE_TOLERANCE
+    from engine.semantic.pace_guard import PACE_TOLERANCE
 
     clip = load_voice_prompt(espeak_to_wav(SENTENCE, tmp_path / "clip.wav", speed=170))
     text = "Could you send me the report before the meeting tomorrow morning?"

@@ -127,9 +127,16 @@ def test_no_batch_is_larger_than_a_chunk(synth, voices, monkeypatch):  # noqa: F
 
 
 def test_turn_loudness_is_the_same_in_every_chunk(streamed):
+    from engine.assemble import AssemblyConfig
+
     _, result = streamed
-    levels = [speech_level_dbfs(t.audio, result.sample_rate) for t in result.turns]
-    assert max(levels) - min(levels) <= 1.0
+    target = AssemblyConfig().target_dbfs
+    for turn in result.turns:
+        level = speech_level_dbfs(turn.audio, result.sample_rate)
+        peak = 20 * np.log10(np.abs(turn.audio).max())
+        # At the target level, or below it because the peak limiter held the turn at -1 dBFS (the random
+        # test model's sound is spiky: here it holds most turns 0.1-1.6 dB below the target).
+        assert abs(level - target) <= 0.5 or (abs(peak + 1.0) <= 0.05 and target - 3.0 < level < target)
 
 
 def test_stop_takes_effect_within_one_decoder_iteration(synth, voices):  # noqa: F811

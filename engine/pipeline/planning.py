@@ -1,6 +1,6 @@
 """Planning a dialogue's turns: each speaker's rate and tempo (from the clip's words, the built-in voice's
-known words, or the phones heard in the clip), the semantic tokens of every turn, and the longest turn one
-acoustic batch takes (a dialogue of any length is decoded in chunks: engine/pipeline/chunks.py)."""
+known words, or the phones heard in the clip) and pace (the clip's, counted on its words or those Whisper heard
+in it), the semantic tokens of every turn, and the longest turn one acoustic batch takes (a dialogue of any length is decoded in chunks: engine/pipeline/chunks.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from engine.audio import VoicePrompt
 from engine.demos import demo_voice_words
 from engine.errors import UserInputError
+from engine.semantic.pace_guard import PACE_TOLERANCE
 from engine.semantic.t2s import SemanticPlan, TextToSemantic, check_rate
 from engine.text.transcript import Turn
 
@@ -105,7 +106,7 @@ class TurnPlanner:
                 [self.prompts[t.speaker] for t in turns],
                 [self.rates[t.speaker] for t in turns],
                 [self.tempo(t.speaker) for t in turns],
-                [not self.words[t.speaker] for t in turns],
+                clip_words=[self.words[t.speaker] for t in turns],
             )
             check_lengths(turns, plans, todo)
             self.plans.update(zip(todo, plans, strict=True))
@@ -114,19 +115,31 @@ class TurnPlanner:
     def result(self) -> DialoguePlan:
         """Every turn's plan (planning those not planned yet), the tempos and the notes for the user."""
         plans = self.plan(range(len(self.turns)))
-        notes = []
-        for name in self.prompts:
-            notes += [f"voice {name}: {note}" for note in self.t2s.condition_notes(self.prompts[name])]
-            scales = [
-                p.pace_scale for p, t in zip(plans, self.turns) if t.speaker == name and p.pace_scale != 1.0
-            ]
-            if scales:
-                notes.append(
-                    f"voice {name}: the pace of {len(scales)} turn(s) was held within 15 % of the clip's "
-                    f"(durations x{min(scales):.2f}-{max(scales):.2f}); give the clip's words for an exact tempo"
-                )
+        notes = [note for name in self.prompts for note in self._voice_notes(name, plans)]
         known = frozenset(name for name in self.prompts if self.words[name])
         return DialoguePlan(plans, {n: self.tempo(n) for n in self.prompts}, known, notes)
+
+    def _voice_notes(self, name: str, plans: Sequence[SemanticPlan]) -> list[str]:
+        """What the duration guards and the listener did for one speaker, in words."""
+        prompt, given = self.prompts[name], bool(self.words[name])
+        notes = [f"voice {name}: {note}" for note in self.t2s.condition_notes(prompt)]
+        heard = "" if given else self.t2s.heard_words(prompt)
+        listener = self.t2s.listener
+        if heard:
+            notes.append(
+                f"voice {name}: its clip's words were not given; Whisper heard \u201c{heard}\u201d and the clip's "
+                "pace was counted on that (type the clip's words for an exact tempo)"
+            )
+        elif not given and listener is not None and listener.unavailable:
+            notes.append(f"voice {name}: the clip's pace was counted from its sound; {listener.unavailable}")
+        scales = [p.pace_scale for p, t in zip(plans, self.turns) if t.speaker == name and p.pace_scale != 1.0]
+        if scales:
+            notes.append(
+                f"voice {name}: the pace of {len(scales)} turn(s) was held within {PACE_TOLERANCE * 100:.0f} % "
+                f"of the clip's (durations x{min(scales):.2f}-{max(scales):.2f})"
+                + ("" if given else "; give the clip's words for an exact tempo")
+            )
+        return notes
 
 
 def check_lengths(

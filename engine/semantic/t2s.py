@@ -1,8 +1,9 @@
 """Text-to-semantic: a turn's text and its speaker's voice prompt -> one semantic token per codec frame.
 
 normalize -> phonemize (pauses at punctuation) -> duration model conditioned on the prompt's measured speaking
-rate -> the tempo measured on the clip's own words, or on the phones recognized in it (`tempo`) -> the user's
-rate factor -> whole frames (cumulative rounding) -> frame tokens. The models are loaded once.
+rate -> the tempo measured on the clip's own words, or on the phones recognized in it (`tempo`) -> the pace
+guard (`pace_guard`: within 15 % of the clip's pace, counted on its words, given or heard by Whisper) -> the
+user's rate factor -> whole frames (cumulative rounding) -> frame tokens. The models are loaded once.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import torch
 
 from engine.audio import VoicePrompt
 from engine.errors import UserInputError
+from engine.semantic.clip_words import ClipListener
 from engine.semantic.duration_model import DurationModel, load_duration_model, seconds_to_frames
+from engine.semantic.pace_guard import clip_pace, pace_scale
 from engine.semantic.phone_recognizer import DEFAULT_CHECKPOINT as RECOGNIZER_CHECKPOINT
 from engine.semantic.phone_recognizer import load_recognizer
 from engine.semantic.prompt_features import PromptFeatures, measure_prompt
@@ -26,7 +29,6 @@ from engine.semantic.speaking_rate import SpeakingRate
 from engine.semantic.tempo import heard_tempo_factor, spoken_seconds, tempo_factor
 from engine.semantic.tokens import PhoneTokenizer, SemanticTokenizer
 from engine.text.normalize import normalize_text
-from engine.text.phone_inventory import LONG_PAUSE, SHORT_PAUSE, VOWELS
 from engine.text.phonemize import phone_ids, phonemize
 
 DEFAULT_CHECKPOINT = os.path.join(
@@ -43,12 +45,6 @@ MIN_RATE, MAX_RATE = 0.5, 2.0
 # training under style dropout.
 RATE_Z_LIMIT = 2.5
 STYLE_RMS_Z_LIMIT = 2.0
-# Pace guard: when a speaker's tempo is not measured on the clip's words, each turn's pace (syllables per
-# second of speech) is held within PACE_TOLERANCE of the clip's, measured from its sound as syllable nuclei
-# per second over NUCLEI_PER_SYLLABLE (median of nuclei counted per syllable of the text on 40 corpus
-# utterances of the training voices; 10th-90th percentile 0.75-1.17).
-PACE_TOLERANCE = 0.15
-NUCLEI_PER_SYLLABLE = 0.96
 
 Prompt = VoicePrompt | PromptFeatures | SpeakingRate | float
 
@@ -109,6 +105,7 @@ class TextToSemantic:
         checkpoint: str = DEFAULT_CHECKPOINT,
         tokenizer: SemanticTokenizer | None = None,
         recognizer: str | os.PathLike | None = RECOGNIZER_CHECKPOINT,
+        hear_words: bool = True,
     ) -> None:
         """Load the duration model and the phone recognizer.
 
@@ -117,6 +114,8 @@ class TextToSemantic:
             tokenizer: frame tokens from phones and durations; default `PhoneTokenizer()`.
             recognizer: a file written by `python -m engine.train.train_recognizer`, which hears the phones
                 of clips whose words are not given (`tempo`); None: such clips keep tempo 1.0.
+            hear_words: a clip given without its words is transcribed by Whisper tiny.en (`ClipListener`),
+                and its pace (for the pace guard) counted on what it heard.
 
         Raises:
             FileNotFoundError: no checkpoint there (the message says how to make one).
@@ -128,6 +127,7 @@ class TextToSemantic:
                     f"assets/{part}) or train it: python -m engine.train.train_{part} --corpus CORPUS_DIR"
                 )
         self.recognizer = None if recognizer is None else load_recognizer(recognizer)
+        self.listener = ClipListener() if hear_words else None
         self.model: DurationModel
         self.model, loaded = load_duration_model(checkpoint)
         self.metadata: dict = loaded.get("metadata", {})
@@ -136,6 +136,12 @@ class TextToSemantic:
         self._tempos: weakref.WeakKeyDictionary[VoicePrompt, dict[str, float]] = weakref.WeakKeyDictionary()
         # The range and pace guards (on by default; off only to measure what they do).
         self.guards = True
+
+    def prompt_features(self, prompt: VoicePrompt) -> PromptFeatures:
+        """The clip's measured speaking rate and timing fingerprint (measured once per clip)."""
+        if prompt not in self._measured:
+            self._measured[prompt] = measure_prompt(prompt.samples, prompt.sample_rate)
+        return self._measured[prompt]
 
     def prompt_condition(self, prompt: Prompt) -> tuple[float, np.ndarray | None]:
         """(speaking rate in nuclei per second, style fingerprint or None) of a prompt.
@@ -147,9 +153,7 @@ class TextToSemantic:
             prompt: a VoicePrompt, its PromptFeatures, a measured SpeakingRate, or nuclei per second.
         """
         if isinstance(prompt, VoicePrompt):
-            if prompt not in self._measured:
-                self._measured[prompt] = measure_prompt(prompt.samples, prompt.sample_rate)
-            prompt = self._measured[prompt]
+            prompt = self.prompt_features(prompt)
         if isinstance(prompt, PromptFeatures):
             config = self.model.config
             style = None  # too little speech for the dynamics: an average voice's
@@ -190,24 +194,32 @@ class TextToSemantic:
 
     def condition_notes(self, prompt: VoicePrompt) -> list[str]:
         """What `guard_condition` changed for this clip (empty when nothing)."""
-        if prompt not in self._measured:
-            self.prompt_condition(prompt)
-        features = self._measured[prompt]
+        features = self.prompt_features(prompt)
         config = self.model.config
         style = None
         if not (config.uses_dynamics and not features.dynamics_frames):
             style = features.style_vector(config.style_kind)
         return self.guard_condition(features.rate.per_second, style)[2]
 
-    def clip_pace(self, prompt: Prompt) -> float | None:
-        """Syllables per second of speech in a measured clip, from its sound (None for a bare rate)."""
+    def clip_pace(self, prompt: Prompt, words: str = "") -> float | None:
+        """Syllables per second of speech in a measured clip: of its words when they are given, or of those
+        Whisper heard in it (`heard_words`), else from its sound (syllable nuclei); None for a bare rate.
+
+        Raises:
+            UserInputError: the words given cannot be read.
+        """
+        heard = not words.strip()
         if isinstance(prompt, VoicePrompt):
-            if prompt not in self._measured:
-                self.prompt_condition(prompt)
-            prompt = self._measured[prompt]
-        if isinstance(prompt, PromptFeatures):
-            return prompt.rate.per_second / NUCLEI_PER_SYLLABLE
-        return None
+            words = self.heard_words(prompt) if heard else words
+            prompt = self.prompt_features(prompt)
+        if not isinstance(prompt, PromptFeatures):
+            return None
+        try:
+            return clip_pace(prompt.rate, words)
+        except UserInputError:
+            if not heard:
+                raise
+            return clip_pace(prompt.rate)  # what Whisper wrote cannot be read: the nuclei stand in
 
     def style_tensor(self, style: np.ndarray | None) -> torch.Tensor | None:
         """The fingerprint as the model takes it; a prompt without one gets the training average (what the
@@ -216,9 +228,15 @@ class TextToSemantic:
             return None
         return self.model.style_mean if style is None else torch.tensor(style, dtype=torch.float32)
 
+    def heard_words(self, prompt: VoicePrompt) -> str:
+        """What Whisper tiny.en heard the clip say ("" when it failed, or `hear_words` is off)."""
+        return "" if self.listener is None else self.listener.words(prompt)
+
     def tempo(self, prompt: VoicePrompt, words: str = "", name: str = "the voice clip") -> float:
         """Seconds the prompt's speaker takes per second the model predicts, measured on the clip's own words,
-        or without them on the phones the recognizer hears in it; cached per clip and words.
+        or without them on the phones the recognizer hears in it; cached per clip and words. (Whisper's words
+        are not used here: on the real-voice benchmark the tempo they gave made some speakers faster and
+        raised WER by 0.047, docs/experiments.md; they count the clip's pace, `clip_pace`.)
 
         Args:
             prompt: the voice clip.
@@ -235,20 +253,17 @@ class TextToSemantic:
         cached = self._tempos.setdefault(prompt, {})
         if words not in cached:
             rate, style = self.prompt_condition(prompt)
+            style = self.style_tensor(style)
             spoken = spoken_seconds(prompt.samples, prompt.sample_rate)
             if words:
                 try:
                     phones = phonemize(normalize_text(words).text)
                 except UserInputError as error:
                     raise UserInputError(f"The text given for {name}: {error}") from error
-                cached[words] = tempo_factor(
-                    self.model, [(phones, spoken)], rate, self.style_tensor(style), name
-                )
+                cached[words] = tempo_factor(self.model, [(phones, spoken)], rate, style, name)
             else:
                 heard = self.recognizer.recognize(prompt.samples, prompt.sample_rate)
-                cached[words] = heard_tempo_factor(
-                    self.model, [(heard, spoken)], rate, self.style_tensor(style)
-                )
+                cached[words] = heard_tempo_factor(self.model, [(heard, spoken)], rate, style)
         return cached[words]
 
     @torch.inference_mode()
@@ -259,6 +274,7 @@ class TextToSemantic:
         rates: Sequence[float] | None = None,
         tempos: Sequence[float] | None = None,
         pace_guards: Sequence[bool] | None = None,
+        clip_words: Sequence[str] | None = None,
     ) -> list[SemanticPlan]:
         """Plan several turns in one forward pass of the duration model.
 
@@ -267,8 +283,9 @@ class TextToSemantic:
             prompts: each turn's speaker prompt (VoicePrompt, PromptFeatures, SpeakingRate or nuclei per second).
             rates: each turn's speed factor in 0.5-2.0 (the user's per-speaker control); default 1.0.
             tempos: each turn's `tempo` (from its prompt's words); default 1.0.
-            pace_guards: per turn, hold its pace within PACE_TOLERANCE of its clip's (measured prompts only;
-                off where the tempo was measured on the clip's words, which is exact); default on.
+            pace_guards: per turn, hold its pace within PACE_TOLERANCE of its clip's (measured prompts only);
+                default on.
+            clip_words: per turn, what its clip says ("" unknown): the clip's pace is then counted on them.
 
         Returns:
             One SemanticPlan per turn, in order.
@@ -279,9 +296,11 @@ class TextToSemantic:
         rates = [1.0] * len(texts) if rates is None else [check_rate(r) for r in rates]
         tempos = [1.0] * len(texts) if tempos is None else [float(t) for t in tempos]
         pace_guards = [True] * len(texts) if pace_guards is None else list(pace_guards)
-        if not len(texts) == len(prompts) == len(rates) == len(tempos):
+        clip_words = [""] * len(texts) if clip_words is None else list(clip_words)
+        if not len(texts) == len(prompts) == len(rates) == len(tempos) == len(pace_guards) == len(clip_words):
             raise ValueError(
-                f"{len(texts)} texts, {len(prompts)} prompts, {len(rates)} rates, {len(tempos)} tempos"
+                f"{len(texts)} texts, {len(prompts)} prompts, {len(rates)} rates, {len(tempos)} tempos, "
+                f"{len(pace_guards)} pace guards, {len(clip_words)} clip words"
             )
         if not texts:
             return []
@@ -299,7 +318,9 @@ class TextToSemantic:
         plans = []
         for row, turn in enumerate(phones):
             turn_seconds = seconds[row, : len(turn)].astype(np.float64) * tempos[row]
-            scale = self._pace_scale(turn, turn_seconds, prompts[row]) if pace_guards[row] else 1.0
+            scale = 1.0
+            if pace_guards[row]:
+                scale = self._pace_scale(turn, turn_seconds, prompts[row], clip_words[row])
             turn_seconds = turn_seconds * scale / rates[row]
             frames = seconds_to_frames(turn_seconds, self.tokenizer.frame_rate)
             plans.append(
@@ -317,23 +338,17 @@ class TextToSemantic:
             )
         return plans
 
-    def _pace_scale(self, phones: Sequence[str], seconds: np.ndarray, prompt: Prompt) -> float:
+    def _pace_scale(self, phones: Sequence[str], seconds: np.ndarray, prompt: Prompt, words: str) -> float:
         """Factor that brings a planned turn's pace within PACE_TOLERANCE of its clip's (1.0 when it is)."""
-        clip = self.clip_pace(prompt) if self.guards else None
-        sounding = [s for p, s in zip(phones, seconds) if p not in (SHORT_PAUSE, LONG_PAUSE)]
-        n_syllables = sum(1 for p in phones if p in VOWELS)
-        if clip is None or n_syllables < 3 or not sounding:
-            return 1.0
-        ratio = (n_syllables / float(sum(sounding))) / clip  # > 1: the turn is faster than the clip
-        held = min(max(ratio, 1.0 / (1.0 + PACE_TOLERANCE)), 1.0 + PACE_TOLERANCE)
-        return float(ratio / held)
+        clip = self.clip_pace(prompt, words) if self.guards else None
+        return 1.0 if clip is None else pace_scale(phones, seconds, clip)
 
     def plan(self, text: str, prompt: Prompt, rate: float = 1.0, prompt_words: str = "") -> SemanticPlan:
         """Plan one turn; see `plan_batch`. `prompt_words`: what a VoicePrompt's clip says (see `tempo`)."""
         if prompt_words.strip() and not isinstance(prompt, VoicePrompt):
             raise ValueError("the prompt's words set the tempo only with the clip itself (a VoicePrompt)")
         tempo = self.tempo(prompt, prompt_words) if isinstance(prompt, VoicePrompt) else 1.0
-        return self.plan_batch([text], [prompt], [rate], [tempo], [not prompt_words.strip()])[0]
+        return self.plan_batch([text], [prompt], [rate], [tempo], clip_words=[prompt_words])[0]
 
     def __call__(self, text: str, prompt: Prompt, rate: float = 1.0, prompt_words: str = "") -> torch.Tensor:
         """Semantic tokens of one turn, LongTensor [T]."""

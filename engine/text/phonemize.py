@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from engine.errors import UserInputError
 from engine.text.espeak_lib import PHONEME_SEPARATOR, text_to_phoneme_clauses
+from engine.text.normalize import normalize_text
 from engine.text.phone_inventory import (
     ESPEAK_NAMES,
     LONG_PAUSE,
@@ -23,6 +24,7 @@ from engine.text.phone_inventory import (
     SILENT_NAMES,
     SPECIALS,
     UNKNOWN,
+    VOWELS,
 )
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "PHONE_SET",
     "SHORT_PAUSE",
     "UNKNOWN",
+    "count_syllables",
     "espeak_names_to_phones",
     "phone_ids",
     "phonemize",
@@ -152,6 +155,16 @@ def phonemize(text: str) -> list[str]:
         )
     _add_pause(phones, LONG_PAUSE)
     return phones
+
+
+def count_syllables(text: str) -> int:
+    """Syllables of raw text: the vowels of its phones, numbers and symbols read out as words (0 for none).
+
+    Raises:
+        UserInputError: the text cannot be read (another script, say).
+    """
+    spoken = normalize_text(text).text if text.strip() else ""
+    return sum(1 for phone in phonemize(spoken) if phone in VOWELS) if spoken.strip() else 0
 
 
 def phone_ids(phones: Sequence[str]) -> list[int]:

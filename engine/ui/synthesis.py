@@ -47,13 +47,16 @@ def synthesizer() -> DialogueSynthesizer:
 
 
 def warm_up() -> None:
-    """Load the models and the plotting code, and encode the built-in voices, now: the first Generate then
-    starts without waiting for them (a clip's first encoding takes about 0.4 s of the first audio's time)."""
+    """Load the models (Whisper tiny.en too, which hears the words of clips given without them) and the
+    plotting code, and encode the built-in voices, now: the first Generate then starts without waiting for
+    them (a clip's first encoding takes about 0.4 s of the first audio's time)."""
     from engine.demos import demo_voices
 
     try:
         synth = synthesizer()
         synth.load()
+        if synth.t2s.listener is not None:
+            synth.t2s.listener.load()
         for name, path in demo_voices().items():
             synth.encode_prompt(path, name)
         figure_to_image(spectrogram_figure(np.zeros(1600, np.float32), 16000, []))
