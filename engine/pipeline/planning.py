@@ -1,6 +1,7 @@
 """Planning a dialogue's turns: each speaker's rate and tempo (from the clip's words, the built-in voice's
-known words, or the phones heard in the clip) and pace (the clip's, counted on its words or those Whisper heard
-in it), the semantic tokens of every turn, and the longest turn one acoustic batch takes (a dialogue of any length is decoded in chunks: engine/pipeline/chunks.py)."""
+known words, or the phones heard in the clip) and pace (the clip's, counted on its words or those Whisper
+heard in it), the semantic tokens of every turn, and the longest turn one acoustic batch takes (a dialogue of
+any length is decoded in chunks: engine/pipeline/chunks.py)."""
 
 from __future__ import annotations
 

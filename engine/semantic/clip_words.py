@@ -31,7 +31,8 @@ _REMEMBERED = 256
 
 @functools.lru_cache(maxsize=1)
 def _whisper():
-    """Whisper tiny.en, loaded once per process (a second or two) and shared by every listener."""
+    """Whisper tiny.en, loaded once per process (3.8 s on the busy 2-core machine) and shared by every
+    listener."""
     from engine.eval.wer import Transcriber
 
     return Transcriber("tiny.en")
