@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from engine.acoustic.data import read_corpus, synthetic_corpus, write_corpus
+from engine.acoustic.data import Utterance, read_corpora, read_corpus, synthetic_corpus, write_corpus
 from engine.acoustic.layout import TokenLayout
 from engine.acoustic.model import AcousticConfig, AcousticModel, load_model, save_checkpoint
 from engine.acoustic.modules import local_attention
@@ -201,6 +201,38 @@ def test_corpus_round_trip_and_training_on_it(tmp_path):
     assert model.config.codebook_sizes == LAYOUT.codebook_sizes and meta["steps"] == 2
     with pytest.raises(UserInputError, match="meta.json"):
         read_corpus(tmp_path)
+
+
+def test_joined_corpora_weigh_their_draws_and_name_the_real_people_heard(tmp_path):
+    big = synthetic_corpus(LAYOUT, semantic_vocab=10, n_speakers=2, utts_per_speaker=3, frames=(20, 30))
+    write_corpus(tmp_path / "big", LAYOUT, (10,), big.utterances)
+    small = [
+        Utterance(u.codes, u.semantic, name, f"{name}-{i}")
+        for i, (u, name) in enumerate(zip(big.utterances[:2], ["asterisk-allison", "asterisk-allison~v1"]))
+    ]
+    write_corpus(tmp_path / "small", LAYOUT, (10,), small)
+    joined, draws = read_corpora(f"{tmp_path / 'big'},{tmp_path / 'small'}*3")
+    assert len(joined) == 8 and draws == [1] * 6 + [3, 3]
+    assert joined.by_speaker["asterisk-allison"] == [6]
+    args = [
+        "--data",
+        f"{tmp_path / 'big'},{tmp_path / 'small'}*3",
+        "--out",
+        str(tmp_path / "ck.pt"),
+        "--steps",
+        "1",
+    ]
+    args += ["--d-model", "32", "--layers", "1", "--heads", "2", "--batch-size", "2", "--crop", "16"]
+    assert train_main([*args, "--eval-batches", "1", "--threads", "1"]) == 0
+    meta = load_model(tmp_path / "ck.pt")[1]
+    assert meta["trained_real_persons"] == ["asterisk-allison"]
+    assert train_main(["--data", str(tmp_path / "big"), *args[2:], "--fresh", "--threads", "1"]) == 0
+    assert load_model(tmp_path / "ck.pt")[1]["trained_real_persons"] == []
+    with pytest.raises(UserInputError, match="whole number"):
+        read_corpora(f"{tmp_path / 'big'}*0.5")
+    write_corpus(tmp_path / "other", LAYOUT, (12,), small)
+    with pytest.raises(UserInputError, match="another codec or phone set"):
+        read_corpora(f"{tmp_path / 'big'},{tmp_path / 'other'}")
 
 
 def test_training_script_runs_logs_and_resumes(tmp_path):

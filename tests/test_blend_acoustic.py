@@ -15,7 +15,11 @@ from tests.test_pipeline import tiny_model
 def parents(tmp_path, codec):
     first, second = tmp_path / "a.pt", tmp_path / "b.pt"
     save_checkpoint(first, tiny_model(codec, seed=0), {"command": "train a", "steps": 10})
-    save_checkpoint(second, tiny_model(codec, seed=1), {"command": "train b", "steps": 20})
+    save_checkpoint(
+        second,
+        tiny_model(codec, seed=1),
+        {"command": "train b", "steps": 20, "trained_real_persons": ["asterisk-allison"]},
+    )
     return first, second
 
 
@@ -31,6 +35,7 @@ def test_the_blend_is_the_weighted_mean_of_the_weights(tmp_path, parents):
     assert torch.allclose(model.state_dict()[name], expected, atol=2e-3)  # stored in float16
     assert stored == meta and meta["command"] == "blend them" and meta["steps"] == 20
     assert meta["blend"]["weight_of_second"] == 0.25 and meta["blend"]["first_command"] == "train a"
+    assert meta["trained_real_persons"] == ["asterisk-allison"]  # a parent heard her, so the blend has
     assert json.loads(out.with_suffix(".json").read_text())["blend"]["second"] == str(second)
 
 

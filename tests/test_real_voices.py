@@ -83,7 +83,7 @@ def test_per_voice_figures_from_judged_clips():
     assert row_figures(built_in, turns, {})["id_resemblyzer"] is None
 
 
-def test_a_voice_the_decoder_heard_is_reported_apart_but_identified_among_all_real_voices(tmp_path):
+def test_a_voice_heard_in_training_is_reported_apart_but_identified_among_all_real_voices(tmp_path):
     anna, ben = np.array([1.0, 0.0]), np.array([0.0, 1.0])
     setting = "group@2 seed 0"
 
@@ -102,7 +102,7 @@ def test_a_voice_the_decoder_heard_is_reported_apart_but_identified_among_all_re
     assert summary["groups"][SEEN][setting]["id_resemblyzer"] == 0.0
     assert summary["groups"][UNSEEN][setting]["id_resemblyzer"] == 1.0
     text = sections(summary | {"sentences": ["x"]}, [setting], tmp_path)[0].text
-    assert "Other recordings of anna trained that decoder" in text
+    assert "Other recordings of anna trained the models measured" in text
 
 
 def test_syllables_are_the_vowels_of_the_words():

@@ -15,9 +15,9 @@ from engine.demos import demo_voice_words, demo_voices
 from engine.eval.panel import ClipScores
 
 UNSEEN, BUILT_IN, RESERVED = "unseen real", "built-in", "reserved synthetic"
-# A real person of the set whose other recordings trained the neural decoder (its metadata's
-# `trained_real_persons`): judged as ever, but reported apart from the unseen voices.
-SEEN = "real, heard by the decoder"
+# A real person of the set whose other recordings trained the acoustic model or the neural decoder (their
+# metadata's `trained_real_persons`): judged as ever, but reported apart from the unseen voices.
+SEEN = "real, heard in training"
 REAL = (UNSEEN, SEEN)
 SENTENCE_WORDS = (7, 18)
 # Sentences per voice: 5 keeps a run of the whole set near 20 minutes on the 2-core machine.

@@ -127,6 +127,8 @@ def measure(
     panel, synth = JudgePanel(), DialogueSynthesizer(codec=codec, acoustic=acoustic, denoise=denoise)
     sentences = held_out_sentences(n_sentences, sentence_seed)
     heard = set(getattr(codec, "decoder_metadata", {}).get("data", {}).get("trained_real_persons", []))
+    synth.load()
+    heard |= set(synth.acoustic_metadata.get("trained_real_persons", []))
     cases = [
         dataclasses.replace(c, group=SEEN) if c.group == UNSEEN and c.person in heard else c
         for c in real_cases(Path(real_dir))

@@ -160,7 +160,7 @@ def sections(summary: dict, settings: Sequence[str], out_dir: Path) -> list[Sect
     heard = sorted(k for k, v in summary["per_voice"].items() if v["group"] == SEEN)
     if heard:
         text += (
-            f" Other recordings of {', '.join(heard)} trained that decoder, so they are reported apart "
+            f" Other recordings of {', '.join(heard)} trained the models measured, so they are reported apart "
             f"('{SEEN}'), not among the unseen voices."
         )
     if UNSEEN in groups and BUILT_IN in groups:

@@ -132,6 +132,46 @@ def read_corpus(directory: str | Path) -> AcousticCorpus:
     )
 
 
+def read_corpora(spec: str) -> tuple[AcousticCorpus, list[int]]:
+    """Several corpus directories joined into one: `spec` is "DIR" or "DIR1,DIR2*K", where "*K" draws that
+    directory's utterances K times as often (a small corpus mixed into a large one).
+
+    Returns:
+        (the joined corpus, each utterance's draw weight: how often its index enters the training list).
+
+    Raises:
+        UserInputError: a part is not a corpus, K is not a positive whole number, or the parts were made with
+            different codecs or phone sets.
+    """
+
+    def made_alike(c: AcousticCorpus) -> tuple:
+        return c.layout, c.semantic_vocab, c.frame_rate
+
+    parts, weights = [], []
+    for item in (x.strip() for x in spec.split(",") if x.strip()):
+        directory, _, times = item.partition("*")
+        if times and not (times.isdigit() and int(times) > 0):
+            raise UserInputError(
+                f"In --data {item!r}, the weight after '*' must be a whole number from 1, e.g. DIR*3."
+            )
+        corpus = read_corpus(directory)
+        if parts and made_alike(corpus) != made_alike(parts[0]):
+            raise UserInputError(
+                f"{directory} was made with another codec or phone set than {parts[0].source}; prepare both "
+                "with the same codec (prepare_acoustic --codec)."
+            )
+        parts.append(corpus)
+        weights += [int(times or 1)] * len(corpus)
+    if not parts:
+        raise UserInputError("--data names no corpus directory.")
+    if len(parts) == 1:
+        return parts[0], weights
+    first = parts[0]
+    utterances = [u for c in parts for u in c.utterances]
+    joined = AcousticCorpus(first.layout, first.semantic_vocab, utterances, first.frame_rate, spec)
+    return joined, weights
+
+
 def synthetic_corpus(
     corpus_layout: TokenLayout,
     semantic_vocab: int = 16,

@@ -54,6 +54,9 @@ def blend(
             "second_command": meta_b.get("command"),
         },
         "quality": {},  # the parents' held-out accuracies do not carry over
+        "trained_real_persons": sorted(
+            {*meta_a.get("trained_real_persons", []), *meta_b.get("trained_real_persons", [])}
+        ),
     }
     if data is not None:
         if "train_config" not in meta_b:

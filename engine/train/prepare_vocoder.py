@@ -25,6 +25,8 @@ import torch
 
 from engine.audio import resample
 from engine.codec.base import DEFAULT_CODEC_DIR, load_codec
+from engine.data import asterisk
+from engine.data.asterisk import training_prompts
 from engine.data.real_speech import DEFAULT_DIR as REAL_SPEECH_DIR
 from engine.data.real_speech.sources import read_recording
 from engine.errors import UserInputError
@@ -33,7 +35,6 @@ from engine.vocoder.held_out import BenchmarkSpeech, benchmark_speech, check_tra
 from engine.vocoder.pairs import PairWriter
 
 SOURCES = ("asterisk", "kokoro", "piper", "corpus")
-ASTERISK_DIR = "downloads/deb/asterisk-core-sounds-en-g722/usr/share/asterisk/sounds/en_US_f_Allison"
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,9 @@ class Clip:
 
 def asterisk_clips(bench: BenchmarkSpeech) -> Iterator[Clip]:
     """Allison's Asterisk prompts (G.722, 16 kHz), every file the benchmark does not play."""
-    folder = bench.folder / ASTERISK_DIR
-    for path in sorted(folder.rglob("*.g722")):
-        if ("asterisk-allison", path.stem) in bench.clip_stems:
-            continue
-        name = path.relative_to(folder).with_suffix("").as_posix().replace("/", "_")
-        yield Clip(f"asterisk-{name}", "asterisk", "asterisk-allison", path, lambda p=path: read_recording(p))
+    for name, path in training_prompts(bench):
+        clip_id = f"asterisk-{name.replace('/', '_')}"
+        yield Clip(clip_id, "asterisk", asterisk.PERSON, path, lambda p=path: read_recording(p))
 
 
 def _training_sentences(count: int, seed: int) -> list[str]:

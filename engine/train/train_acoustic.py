@@ -28,13 +28,14 @@ import torch
 from torch import Tensor, nn
 
 from engine.acoustic.baselines import ARBaseline
-from engine.acoustic.data import AcousticCorpus, Batch, read_corpus, sample_batch, synthetic_corpus
+from engine.acoustic.data import AcousticCorpus, Batch, read_corpora, sample_batch, synthetic_corpus
 from engine.acoustic.layout import TokenLayout
 from engine.acoustic.masking import make_mask
 from engine.acoustic.objective import masked_prediction_loss
 from engine.errors import UserInputError
 from engine.train.acoustic_config import TrainConfig, lr_at, parse_level_weights, parse_schemes
 from engine.train.acoustic_models import build_model, export_model, rebuild_model, save_model
+from engine.vocoder.held_out import TRAINABLE_REAL_PERSONS
 
 ARCHS = ("parallel", "flattened", "delay")
 
@@ -135,9 +136,10 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         eval_batches=args.eval_batches,
         channel_prob=args.channel_prob,
     )
-    corpus, data_name = load_training_data(args)
+    corpus, data_name, draws = load_training_data(args)
     out = Path(args.out)
     train_idx, eval_idx = _split(corpus)
+    train_idx = [i for i in train_idx for _ in range(draws[i])]
     if world > 1:
         sampler = torch.utils.data.DistributedSampler(
             train_idx, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed
@@ -146,6 +148,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
     state = None
     history: list[dict[str, Any]] = []
+    # Real people of the real-voice benchmark this model has heard (the benchmark reports them apart).
+    persons = {u.speaker.split("~")[0] for u in corpus.utterances} & TRAINABLE_REAL_PERSONS
     if out.is_file() and not args.fresh:
         state = torch.load(out, map_location="cpu", weights_only=False)
     if state is not None:
@@ -162,6 +166,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             {k: meta.get(k) for k in ("command", "data", "utterances", "steps")},
         ]
         history[-1]["init_from"] = str(args.init)
+        persons.update(meta.get("trained_real_persons", []))
     else:
         arch = args.arch
         torch.manual_seed(cfg.seed)
@@ -176,6 +181,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         if state["metadata"].get("data") != data_name:
             # Continued on other data: keep what the earlier steps were trained on.
             history.append({k: state["metadata"].get(k) for k in ("command", "data", "utterances", "steps")})
+        persons.update(state["metadata"].get("trained_real_persons", []))
         gen.set_state(state["rng"]["generator"])
         torch.set_rng_state(state["rng"]["torch"])
     wrapped: nn.Module = _LossModule(model)
@@ -203,6 +209,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             "world_size": world,
             "quality": quality or {},
             "history": history,
+            "trained_real_persons": sorted(persons),
         }
 
     def checkpoint(quality: dict | None = None) -> None:
@@ -269,16 +276,18 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     return metadata(quality)
 
 
-def load_training_data(args: argparse.Namespace) -> tuple[AcousticCorpus, str]:
-    """The corpus named on the command line (--data DIR or --synthetic) and its name for the metadata."""
+def load_training_data(args: argparse.Namespace) -> tuple[AcousticCorpus, str, list[int]]:
+    """The corpus named on the command line (--data DIR[,DIR*K] or --synthetic), its name for the metadata and
+    each utterance's draw weight."""
     if args.synthetic:
         layout = TokenLayout((32, 64, 64, 64), ((0,), (1, 2, 3)))
         corpus = synthetic_corpus(
             layout, semantic_vocab=16, n_speakers=6, utts_per_speaker=10, seed=args.seed
         )
-        return corpus, "synthetic"
+        return corpus, "synthetic", [1] * len(corpus)
     if args.data:
-        return read_corpus(args.data), str(args.data)
+        corpus, weights = read_corpora(args.data)
+        return corpus, str(args.data), weights
     raise UserInputError("Give the training data: --data DIR (an acoustic corpus) or --synthetic.")
 
 
@@ -303,7 +312,7 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     state = torch.load(out, map_location="cpu", weights_only=False)
     torch.set_num_threads(args.threads)
     model = rebuild_model(state)
-    corpus, _ = load_training_data(args)
+    corpus, _, _ = load_training_data(args)
     quality = held_out_quality(model, corpus, state["metadata"]["train_config"])
     meta = {**state["metadata"], "quality": quality, "exported_from": str(out)}
     export_model(Path(args.export), model, meta, state.get("arch", "parallel"))
@@ -313,7 +322,11 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     d = TrainConfig()
-    p.add_argument("--data", help="acoustic corpus directory (meta.json + shard-*.pt)")
+    p.add_argument(
+        "--data",
+        help="acoustic corpus directory (meta.json + shard-*.pt); several joined by commas, DIR*K drawn K times "
+        "as often",
+    )
     p.add_argument("--synthetic", action="store_true", help="train on a learnable toy corpus (smoke test)")
     p.add_argument("--out", required=True, help="training checkpoint; resumed from when it exists")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")

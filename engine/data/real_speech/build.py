@@ -3,7 +3,6 @@ first few, and the manifest."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from engine.data.asterisk import SOUNDS, prompt_texts
 from engine.data.real_speech.pauses import split_at_pauses
 from engine.data.real_speech.sources import fetch_sources, read_recording
 from engine.data.real_speech.speech_set import DEFAULT_DIR, MANIFEST, RealClip, RealSpeaker, RealSpeechSet
@@ -20,7 +20,6 @@ from engine.data.real_speech.speech_set import DEFAULT_DIR, MANIFEST, RealClip, 
 JOIN_GAP_SECONDS = 0.3  # silence between clips joined into one prompt
 PROMPT_SECONDS = 8.0  # clips are joined until the prompt reaches this much audio
 
-_ASTERISK = "usr/share/asterisk/sounds/en_US_f_Allison"
 _PS_DATA = "pocketsphinx-5.1.1/test/data"
 _LIBRIVOX = f"{_PS_DATA}/librivox/sense_and_sensibility_01_austen_64kb-"
 
@@ -69,20 +68,6 @@ def _fill_prompt(clips: Sequence[RealClip], seconds: float = PROMPT_SECONDS) -> 
     return len(clips)
 
 
-def _asterisk_texts(downloads: Path) -> dict[str, str]:
-    doc = (
-        downloads / "deb/asterisk-core-sounds-en/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz"
-    )
-    texts = {}
-    with gzip.open(doc, "rt", encoding="utf-8", errors="replace") as lines:
-        content = lines.read().splitlines()
-    for line in content:
-        m = re.match(r"^([\w/-]+): (.+)$", line.strip())
-        if m and "[" not in m.group(2):
-            texts[m.group(1)] = m.group(2)
-    return texts
-
-
 def _speaker(
     writer: _Writer,
     sid: str,
@@ -107,10 +92,10 @@ def build(folder: Path = DEFAULT_DIR, log=print) -> RealSpeechSet:
     speakers = []
 
     # Asterisk's prompts, one US female speaker: 4-6 s prompts with their transcripts, in file order.
-    texts = _asterisk_texts(downloads)
+    texts = prompt_texts(downloads)
     chosen = []
     for name in sorted(texts):
-        path = downloads / "deb/asterisk-core-sounds-en-g722" / _ASTERISK / f"{name}.g722"
+        path = downloads / "deb/asterisk-core-sounds-en-g722" / SOUNDS / f"{name}.g722"
         if path.is_file() and 2.5 <= path.stat().st_size / 8000 <= 6.0 and "/" not in name:
             chosen.append(name)
         if len(chosen) == 10:
@@ -120,7 +105,7 @@ def build(folder: Path = DEFAULT_DIR, log=print) -> RealSpeechSet:
         ("asterisk-allison", "asterisk-core-sounds-en-g722", "g722", "studio prompts through G.722 (16 kHz)"),
         ("asterisk-allison-phone", "asterisk-core-sounds-en-wav", "wav", "the same recordings at 8 kHz"),
     ):
-        clips = [w.source(sid, f"deb/{package}/{_ASTERISK}/{n}.{ext}", texts[n]) for n in chosen]
+        clips = [w.source(sid, f"deb/{package}/{SOUNDS}/{n}.{ext}", texts[n]) for n in chosen]
         speakers.append(_speaker(w, sid, "asterisk-allison", channel, cc, clips, n_prompt=2))
 
     lines = {
