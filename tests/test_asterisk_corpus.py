@@ -1,6 +1,7 @@
 """engine/data/asterisk: Allison's Asterisk prompts as training speech, without the clips the benchmark plays."""
 
 import gzip
+import itertools
 import json
 
 import numpy as np
@@ -18,7 +19,7 @@ def test_edge_phones_give_the_silence_around_the_speech_to_the_pauses():
     assert [p for p, _, _ in snapped] == ["_", "k", "a", "d", "_."]
     assert snapped[0][2] == snapped[1][1] == 0.3 and snapped[3][2] == snapped[4][1] == 1.2
     assert snapped[1:4] != aligned[1:4] and snapped[2] == aligned[2]
-    assert all(a[2] == b[1] for a, b in zip(snapped, snapped[1:]))  # still contiguous
+    assert all(a[2] == b[1] for a, b in itertools.pairwise(snapped))  # still contiguous
     assert not asterisk.well_aligned(aligned) and asterisk.well_aligned(snapped)
     inside = [("_", 0.0, 0.35), ("k", 0.35, 0.5), ("a", 0.5, 0.9), ("d", 0.9, 1.1), ("_.", 1.1, 2.0)]
     assert asterisk.snap_edges(inside, audio, rate) == inside  # edges already within the pauses

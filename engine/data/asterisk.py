@@ -34,7 +34,6 @@ PERSON = "asterisk-allison"
 SOUNDS = "usr/share/asterisk/sounds/en_US_f_Allison"
 G722_PACKAGE = "deb/asterisk-core-sounds-en-g722"
 TEXTS = "deb/asterisk-core-sounds-en/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz"
-SAMPLE_RATE = 16_000
 MIN_SECONDS = 0.8
 MAX_PHONE_SECONDS = 0.4  # a phone (not a pause) held longer than this after the edges are set: misaligned
 SILENCE_DB = 35.0  # a 20 ms frame this far below the loudest one is silence
