@@ -26,7 +26,6 @@ import torch
 from engine.audio import resample
 from engine.codec.base import DEFAULT_CODEC_DIR, load_codec
 from engine.data import asterisk
-from engine.data.asterisk import training_prompts
 from engine.data.real_speech import DEFAULT_DIR as REAL_SPEECH_DIR
 from engine.data.real_speech.sources import read_recording
 from engine.errors import UserInputError
@@ -51,7 +50,7 @@ class Clip:
 
 def asterisk_clips(bench: BenchmarkSpeech) -> Iterator[Clip]:
     """Allison's Asterisk prompts (G.722, 16 kHz), every file the benchmark does not play."""
-    for name, path in training_prompts(bench):
+    for name, path in asterisk.training_prompts(bench):
         clip_id = f"asterisk-{name.replace('/', '_')}"
         yield Clip(clip_id, "asterisk", asterisk.PERSON, path, lambda p=path: read_recording(p))
 

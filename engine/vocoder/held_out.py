@@ -13,11 +13,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from engine.data import asterisk
 from engine.data.real_speech import MANIFEST
 from engine.data.voices import RESERVED_VOICES
 from engine.errors import UserInputError
 
-TRAINABLE_REAL_PERSONS = frozenset({"asterisk-allison"})
+TRAINABLE_REAL_PERSONS = frozenset({asterisk.PERSON})
 
 
 class HeldOutSpeakerError(UserInputError):

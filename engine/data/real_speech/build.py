@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from engine.data.asterisk import SOUNDS, prompt_texts
+from engine.data.asterisk import G722_PACKAGE, PERSON, SOUNDS, prompt_texts
 from engine.data.real_speech.pauses import split_at_pauses
 from engine.data.real_speech.sources import fetch_sources, read_recording
 from engine.data.real_speech.speech_set import DEFAULT_DIR, MANIFEST, RealClip, RealSpeaker, RealSpeechSet
@@ -95,7 +95,7 @@ def build(folder: Path = DEFAULT_DIR, log=print) -> RealSpeechSet:
     texts = prompt_texts(downloads)
     chosen = []
     for name in sorted(texts):
-        path = downloads / "deb/asterisk-core-sounds-en-g722" / SOUNDS / f"{name}.g722"
+        path = downloads / G722_PACKAGE / SOUNDS / f"{name}.g722"
         if path.is_file() and 2.5 <= path.stat().st_size / 8000 <= 6.0 and "/" not in name:
             chosen.append(name)
         if len(chosen) == 10:
@@ -106,7 +106,7 @@ def build(folder: Path = DEFAULT_DIR, log=print) -> RealSpeechSet:
         ("asterisk-allison-phone", "asterisk-core-sounds-en-wav", "wav", "the same recordings at 8 kHz"),
     ):
         clips = [w.source(sid, f"deb/{package}/{SOUNDS}/{n}.{ext}", texts[n]) for n in chosen]
-        speakers.append(_speaker(w, sid, "asterisk-allison", channel, cc, clips, n_prompt=2))
+        speakers.append(_speaker(w, sid, PERSON, channel, cc, clips, n_prompt=2))
 
     lines = {
         p.stem.rsplit("-", 1)[1]: p.read_text().strip()
