@@ -282,6 +282,8 @@ def test_bad_arguments_and_missing_manifest_are_user_errors(tmp_path, capsys):
     assert "--hours 0.0 is not positive" in capsys.readouterr().err
     assert main(["--hours", "1", "--out", str(tmp_path), "--engines", "espeak,mbrolla"]) == 2
     assert "unknown mbrolla; choose from espeak,mbrola," in capsys.readouterr().err
+    assert main(["--hours", "1", "--out", str(tmp_path), "--kokoro-mixes", "-5"]) == 2
+    assert "--kokoro-mixes -5 is negative" in capsys.readouterr().err
     assert parse_engines(" espeak, flite ,") == ["espeak", "flite"]
     with pytest.raises(UserInputError, match="no engine named"):
         parse_engines(",")

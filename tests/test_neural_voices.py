@@ -15,7 +15,7 @@ from engine.data import ipa, kokoro, piper, rhvoice
 from engine.data.build_corpus import available_speakers
 from engine.data.forced_align import align, boundary_errors, viterbi_segments
 from engine.data.synthesize import SAMPLE_RATE, synthesize
-from engine.data.voices import EVAL_SPEAKERS, TRAIN_SPEAKERS, Speaker
+from engine.data.voices import EVAL_SPEAKERS, TRAIN_SPEAKERS, Speaker, extra_kokoro_speakers
 from engine.text.phone_inventory import LONG_PAUSE, PHONE_SET, SHORT_PAUSE, SPECIALS
 
 TEXT = "Hello there, how are you doing today?"
@@ -72,6 +72,14 @@ def test_new_speakers_registered_with_reserved_voices_kept_apart():
     assert kokoro.EVAL_VOICE not in kokoro.MIX_VOICES
     assert {(s.engine, s.voice) for s in EVAL_SPEAKERS} >= {("kokoro", "jf_tebukuro"), ("rhvoice", "clb")}
     assert all(s.voice in rhvoice.VOICES for s in TRAIN_SPEAKERS + EVAL_SPEAKERS if s.engine == "rhvoice")
+
+
+def test_extra_kokoro_mixes_are_new_training_voices():
+    extra = extra_kokoro_speakers(40)
+    standard = {s.id for s in TRAIN_SPEAKERS}
+    assert len({s.id for s in extra}) == 40 and not standard & {s.id for s in extra}
+    assert extra[0].voice == "mix29" and all(s.engine == "kokoro" and not s.reserved for s in extra)
+    assert extra_kokoro_speakers(3) == extra[:3]  # a larger pool extends a smaller one
 
 
 def test_voice_mixes_are_seeded_and_distinct():

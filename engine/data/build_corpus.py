@@ -27,7 +27,7 @@ from engine.data.corpus_tally import BuildTally, progress_line, write_summary
 from engine.data.manifest import append_entry, drop_torn_tail, read_entries
 from engine.data.sentences import Sentence, load_sentences
 from engine.data.synthesize import SAMPLE_RATE, synthesize, voice_available
-from engine.data.voices import ENGINES, EVAL_SPEAKERS, TRAIN_SPEAKERS, Speaker
+from engine.data.voices import ENGINES, EVAL_SPEAKERS, TRAIN_SPEAKERS, Speaker, extra_kokoro_speakers
 from engine.data.wavio import write_wav_atomic
 from engine.errors import UserInputError
 
@@ -330,6 +330,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the engines whose speakers train, comma-separated (default: all; e.g. espeak,mbrola,flite,"
         "festival to build quickly, then resume with all to add the slower neural voices)",
     )
+    parser.add_argument(
+        "--kokoro-mixes",
+        type=int,
+        default=0,
+        help="this many more Kokoro voices (mix29 onwards) join the training speakers (default 0); with "
+        "--engines kokoro and a new --out, a corpus of many natural-sounding voices",
+    )
     args = parser.parse_args(argv)
     try:
         if args.hours <= 0:
@@ -344,10 +351,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UserInputError(
                 "--eval-per-voice must be at least 2 (one utterance prompts another of the same voice)."
             )
+        if args.kokoro_mixes < 0:
+            raise UserInputError(f"--kokoro-mixes {args.kokoro_mixes} is negative; give 0 or more voices.")
         engines = parse_engines(args.engines)
         config = BuildConfig(args.out, args.hours, args.jobs, args.eval_per_voice, args.seed)
         command = "python -m engine.data.build_corpus " + " ".join(sys.argv[1:] if argv is None else argv)
-        train_speakers = available_speakers([s for s in TRAIN_SPEAKERS if s.engine in engines], _log)
+        candidates = [s for s in TRAIN_SPEAKERS if s.engine in engines] + list(
+            extra_kokoro_speakers(args.kokoro_mixes)
+        )
+        train_speakers = available_speakers(candidates, _log)
         eval_speakers = available_speakers(EVAL_SPEAKERS, _log)
         if not train_speakers:
             raise UserInputError("No corpus voice is installed; run `bash install.sh --corpus`.")

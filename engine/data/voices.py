@@ -121,9 +121,21 @@ _FESTIVAL_TRAIN = (
 # Kokoro: four of its five voices as they are and 28 seeded mixes of them (engine.data.kokoro.mixed_style),
 # each at one speed; Kokoro takes no pitch setting.
 _KOKORO_RATES = (1.0, 0.92, 1.08, 0.96, 1.04)
+_STANDARD_MIXES = 28
 _KOKORO_TRAIN = (("jf_alpha", 1.0), ("jf_gongitsune", 1.0), ("jf_nezumi", 1.0), ("jm_kumo", 1.0)) + tuple(
-    (f"mix{k}", _KOKORO_RATES[k % len(_KOKORO_RATES)]) for k in range(1, 29)
+    (f"mix{k}", _KOKORO_RATES[k % len(_KOKORO_RATES)]) for k in range(1, _STANDARD_MIXES + 1)
 )
+
+
+def extra_kokoro_speakers(count: int) -> tuple[Speaker, ...]:
+    """`count` Kokoro mixes beyond the standard training voices (mix29, mix30, ...), each at one speed: a
+    wider voice space for `build_corpus --kokoro-mixes N`."""
+    first = _STANDARD_MIXES + 1
+    return tuple(
+        Speaker("kokoro", f"mix{k}", _KOKORO_RATES[k % len(_KOKORO_RATES)]) for k in range(first, first + count)
+    )
+
+
 _PIPER_TRAIN = (("joe", 1.0), ("joe", 0.9))
 # RHVoice: the voices whose licence allows it (engine.data.rhvoice), two settings each; clb is reserved.
 _RHVOICE_TRAIN = (
