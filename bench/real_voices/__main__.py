@@ -44,6 +44,11 @@ def main(argv: list[str] | None = None) -> None:
         default=denoise.DEFAULT_MODE,
         help="background-noise removal of the voice clips (engine/denoise.py)",
     )
+    parser.add_argument(
+        "--pace-check",
+        action="store_true",
+        help="make the turns heard off their clip's pace again (engine/pipeline/pace_check.py)",
+    )
     parser.add_argument("--corpus", default=DEFAULT_CORPUS)
     parser.add_argument("--real", type=Path, default=real_speech.DEFAULT_DIR)
     parser.add_argument("--acoustic", help="acoustic checkpoint (default assets/acoustic/acoustic.pt)")
@@ -71,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
         vocoder_path=args.vocoder_checkpoint,
         sentence_seed=args.sentence_seed,
         denoise=args.denoise,
+        pace_check=args.pace_check,
     )
     for section in sections(summary, settings, args.out):
         print(section_markdown(section, args.out))

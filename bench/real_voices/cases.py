@@ -57,6 +57,7 @@ class CaseFigures:
     generated: dict[str, list[ClipScores]] = field(default_factory=dict)  # setting -> turns
     tempo: dict[str, float | None] = field(default_factory=dict)  # setting -> tempo the pipeline used
     seconds: dict[str, float] = field(default_factory=dict)  # setting -> generation wall time
+    remade: dict[str, float] = field(default_factory=dict)  # setting -> share of turns made again for pace
 
 
 def held_out_sentences(n: int, seed: int = 0) -> list[str]:

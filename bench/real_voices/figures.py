@@ -119,7 +119,8 @@ def summarize(figs: Sequence[CaseFigures], settings: Sequence[str], default: str
     per_voice = {}
     for fig in figs:
         rows = {
-            s: row_figures(fig, fig.generated[s], pools) | {"tempo": fig.tempo.get(s)}
+            s: row_figures(fig, fig.generated[s], pools)
+            | {"tempo": fig.tempo.get(s), "remade": fig.remade.get(s)}
             for s in settings
             if s in fig.generated  # the synthetic voices run the default setting only
         }

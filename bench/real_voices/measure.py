@@ -92,6 +92,7 @@ def generate(
     fig.seconds[setting] = time.perf_counter() - start
     tempos = dict(result.settings.tempos) | dict(result.settings.heard_tempos)
     fig.tempo[setting] = tempos.get("S1")
+    fig.remade[setting] = float(np.mean([t.remade for t in result.turns]))
     synth.t2s.guards = True
     fig.generated[setting] = [panel.score(t.audio, result.sample_rate, t.text) for t in result.turns]
     return setting
@@ -115,16 +116,19 @@ def measure(
     vocoder_path: str | Path | None = None,
     sentence_seed: int = 0,
     denoise: str = DEFAULT_DENOISE,
+    pace_check: bool = False,
 ) -> tuple[dict, list[str]]:
     """Generate and judge everything; returns the summary and the settings measured. `vocoder` decodes
     the codec's tokens, of the resynthesis and of the generated turns alike ("world" or "neural", the
     export at `vocoder_path`): the same tokens as the other one gets at the same seed. `sentence_seed`
     draws other held-out sentences (0 is the benchmark's own; another one picks a setting on sentences the
-    benchmark does not judge it on). `denoise`: the voice clips' noise removal (engine/denoise.py)."""
+    benchmark does not judge it on). `denoise`: the voice clips' noise removal (engine/denoise.py).
+    `pace_check`: turns heard off their clip's pace made again (engine/pipeline/pace_check.py)."""
     from engine.codec.base import load_codec
 
     codec = load_codec(vocoder=vocoder, vocoder_path=vocoder_path)
-    panel, synth = JudgePanel(), DialogueSynthesizer(codec=codec, acoustic=acoustic, denoise=denoise)
+    panel = JudgePanel()
+    synth = DialogueSynthesizer(codec=codec, acoustic=acoustic, denoise=denoise, pace_check=pace_check)
     sentences = held_out_sentences(n_sentences, sentence_seed)
     heard = set(getattr(codec, "decoder_metadata", {}).get("data", {}).get("trained_real_persons", []))
     synth.load()
@@ -154,7 +158,7 @@ def measure(
                 settings.append(setting)
     summary = summarize(figs, settings, default)
     summary["sentences"], summary["sentence_seed"] = sentences, sentence_seed
-    summary["denoise"] = denoise
+    summary["denoise"], summary["pace_check"] = denoise, pace_check
     summary["turn_texts"] = {
         f.case.id: {s: [t.heard["base"] for t in turns] for s, turns in f.generated.items()} for f in figs
     }

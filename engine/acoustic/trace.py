@@ -110,3 +110,37 @@ def merge_results(results: Sequence[DecodeResult]) -> DecodeResult:
             )
         )
     return DecodeResult(tokens=tokens, lengths=lengths, trace=trace)
+
+
+def replace_turns(result: DecodeResult, rows: Sequence[int], again: DecodeResult) -> DecodeResult:
+    """`result` with its turns `rows` replaced by the turns of `again` (those turns decoded once more, in that
+    order, with the same plan of stages): every grid as long as the longest turn now, the trace's times and
+    passes summed."""
+    if len(rows) != len(again.lengths):
+        raise ValueError(f"{len(rows)} rows to replace but {len(again.lengths)} turns decoded again")
+    index = torch.as_tensor(list(rows), dtype=torch.long)
+    lengths = result.lengths.clone()
+    lengths[index] = again.lengths
+    t = int(lengths.max())
+
+    def put(old: Tensor, new: Tensor, value: float | bool) -> Tensor:
+        out = _pad_frames(old[..., :t], t, value).clone()  # beyond every turn's length is padding only
+        out[index] = _pad_frames(new[..., :t], t, value)
+        return out
+
+    trace = DecodeTrace(method=result.trace.method, lengths=lengths.clone())
+    trace.forward_passes = result.trace.forward_passes + again.trace.forward_passes
+    for step, redo in zip(result.trace.steps, again.trace.steps, strict=True):
+        trace.steps.append(
+            TraceStep(
+                stage=step.stage,
+                levels=step.levels,
+                iteration=step.iteration,
+                fixed=put(step.fixed, redo.fixed, False),
+                tokens=put(step.tokens, redo.tokens, UNKNOWN),
+                confidence=put(step.confidence, redo.confidence, 0.0),
+                guidance=step.guidance,
+                seconds=step.seconds + redo.seconds,
+            )
+        )
+    return DecodeResult(tokens=put(result.tokens, again.tokens, UNKNOWN), lengths=lengths, trace=trace)

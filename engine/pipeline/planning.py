@@ -6,12 +6,15 @@ any length is decoded in chunks: engine/pipeline/chunks.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 from engine.audio import VoicePrompt
 from engine.demos import demo_voice_words
 from engine.errors import UserInputError
+from engine.pipeline.pace_check import HEARD_TOLERANCE, correction, heard_ratio
 from engine.semantic.pace_guard import PACE_TOLERANCE
 from engine.semantic.t2s import SemanticPlan, TextToSemantic, check_rate
 from engine.text.transcript import Turn
@@ -82,6 +85,8 @@ class TurnPlanner:
         self.words = {name: words.get(name.casefold()) or "" for name in prompts}
         self.tempos: dict[str, float] = {}
         self.plans: dict[int, SemanticPlan] = {}
+        self.paces: dict[str, float | None] = {}
+        self.remade: dict[int, tuple[float, float | None]] = {}  # turn -> its pace as heard, before and after
 
     def tempo(self, name: str) -> float:
         """The speaker's tempo factor (measured on their clip once).
@@ -113,6 +118,59 @@ class TurnPlanner:
             self.plans.update(zip(todo, plans, strict=True))
         return [self.plans[i] for i in indices]
 
+    def clip_pace(self, name: str) -> float | None:
+        """The speaker's clip's pace (syllables per second of speech), counted once; None when unknown."""
+        if name not in self.paces:
+            self.paces[name] = self.t2s.clip_pace(self.prompts[name], self.words[name])
+        return self.paces[name]
+
+    def off_pace(
+        self, indices: Sequence[int], waves: Sequence[np.ndarray], sample_rate: int
+    ) -> dict[int, float]:
+        """The decoded turns (`waves[k]` is turn `indices[k]`, planned already) heard more than HEARD_TOLERANCE
+        off their clip's pace, each with the factor on its durations that corrects it; none when the guards
+        are off, a turn was made again already, or it would grow longer than a turn may last."""
+        if not self.t2s.guards:
+            return {}
+        found = {}
+        for i, wave in zip(indices, waves, strict=True):
+            clip = self.clip_pace(self.turns[i].speaker)
+            ratio = (
+                None
+                if clip is None or i in self.remade
+                else heard_ratio(wave, sample_rate, self.plans[i], clip)
+            )
+            factor = correction(ratio)
+            if factor is not None and self.plans[i].seconds * factor <= MAX_TURN_SECONDS:
+                found[i] = factor
+                self.remade[i] = (float(ratio), None)
+        return found
+
+    def replan(self, index: int, factor: float) -> SemanticPlan:
+        """Plan turn `index` again with its durations times `factor` (the guard's scale kept, the guard not
+        applied again); the new plan replaces the old one."""
+        old, turn = self.plans[index], self.turns[index]
+        name = turn.speaker
+        plan = self.t2s.plan_batch(
+            [turn.text],
+            [self.prompts[name]],
+            [self.rates[name]],
+            [self.tempo(name) * old.pace_scale * factor],
+            pace_guards=[False],
+            clip_words=[self.words[name]],
+        )[0]
+        self.plans[index] = replace(plan, tempo=old.tempo, pace_scale=old.pace_scale * factor)
+        return self.plans[index]
+
+    def heard_again(self, index: int, wave: np.ndarray, sample_rate: int) -> None:
+        """Record the pace as heard of a turn made again (for the notes)."""
+        clip = self.clip_pace(self.turns[index].speaker)
+        before = self.remade[index][0]
+        self.remade[index] = (
+            before,
+            None if clip is None else heard_ratio(wave, sample_rate, self.plans[index], clip),
+        )
+
     def result(self) -> DialoguePlan:
         """Every turn's plan (planning those not planned yet), the tempos and the notes for the user."""
         plans = self.plan(range(len(self.turns)))
@@ -133,12 +191,31 @@ class TurnPlanner:
             )
         elif not given and listener is not None and listener.unavailable:
             notes.append(f"voice {name}: the clip's pace was counted from its sound; {listener.unavailable}")
-        scales = [p.pace_scale for p, t in zip(plans, self.turns) if t.speaker == name and p.pace_scale != 1.0]
+        scales = [  # the guard's alone: a turn made again has its own note
+            p.pace_scale
+            for i, (p, t) in enumerate(zip(plans, self.turns))
+            if t.speaker == name and p.pace_scale != 1.0 and i not in self.remade
+        ]
         if scales:
             notes.append(
                 f"voice {name}: the pace of {len(scales)} turn(s) was held within {PACE_TOLERANCE * 100:.0f} % "
                 f"of the clip's (durations x{min(scales):.2f}-{max(scales):.2f})"
                 + ("" if given else "; give the clip's words for an exact tempo")
+            )
+        remade = [
+            (i + 1, *self.remade[i])
+            for i, t in enumerate(self.turns)
+            if t.speaker == name and i in self.remade
+        ]
+        if remade:
+            notes.append(
+                f"voice {name}: turn(s) {', '.join(str(n) for n, _, _ in remade)} came out more than "
+                f"{HEARD_TOLERANCE * 100:.0f} % off the clip's pace as heard ("
+                + ", ".join(
+                    f"x{before:.2f}" + ("" if after is None else f" -> x{after:.2f}")
+                    for _, before, after in remade
+                )
+                + ") and were made again"
             )
         return notes
 

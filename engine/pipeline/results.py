@@ -22,6 +22,7 @@ class TurnAudio:
         start_s, end_s: where the turn sits in the dialogue's audio.
         n_frames: codec frames generated for the turn (its length in the decode trace).
         notes: what text normalization read out or dropped.
+        remade: the pace check heard it off its clip's pace and made it again (engine/pipeline/pace_check.py).
     """
 
     speaker: str
@@ -31,6 +32,7 @@ class TurnAudio:
     end_s: float
     n_frames: int
     notes: tuple[str, ...] = ()
+    remade: bool = False
 
 
 @dataclass(eq=False)

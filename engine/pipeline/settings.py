@@ -40,6 +40,7 @@ class SynthesisSettings:
         voice_match: strength of voice matching to the prompts (0 = off, or no WORLD codec).
         tempos: (speaker, tempo) pairs for speakers whose clip's words were given (`TextToSemantic.tempo`).
         heard_tempos: (speaker, tempo) pairs for the others: tempo measured on the phones heard in the clip.
+        pace_check: whether turns heard off their clip's pace were made again (engine/pipeline/pace_check.py).
     """
 
     method: str
@@ -52,6 +53,7 @@ class SynthesisSettings:
     voice_match: float = 0.0
     tempos: tuple[tuple[str, float], ...] = ()
     heard_tempos: tuple[tuple[str, float], ...] = ()
+    pace_check: bool = False
 
 
 def resolve_iterations(method: str, iterations: int | None) -> int:

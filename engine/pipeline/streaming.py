@@ -10,7 +10,7 @@ dialogue's length; with `keep=False` nothing else grows with the dialogue but it
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.acoustic.decoding import DEFAULT_GUIDANCE, DEFAULT_TEMPERATURE
-from engine.acoustic.trace import DecodeResult, merge_results
+from engine.acoustic.trace import DecodeResult, merge_results, replace_turns
 from engine.assemble import DialogueJoiner
 from engine.codec.group_codec import GroupRVQCodec
 from engine.errors import SynthesisCancelled, UserInputError
@@ -95,6 +95,7 @@ class StreamRequest:
     first_small: bool = True
     keep: bool = True
     chunk_seconds: float = CHUNK_SECONDS
+    pace_check: bool | None = None
 
 
 class DialogueStream:
@@ -150,9 +151,87 @@ class DialogueStream:
         return stop
 
     @staticmethod
-    def _cost(planner: TurnPlanner, chunk: range) -> int:
+    def _cost(planner: TurnPlanner, chunk: Sequence[int]) -> int:
         """A chunk's padded frames (what its decode costs)."""
         return len(chunk) * max(len(planner.plans[i].tokens) for i in chunk)
+
+    def _decode(
+        self,
+        planner: TurnPlanner,
+        batch: Sequence[int],
+        encoded: Mapping[str, EncodedPrompt],
+        how: tuple[int, float, float],
+        seed: int,
+        on_iteration: Callable[[int, int], None],
+        on_turn: Callable[[int, int], None],
+    ) -> tuple[DecodeResult, list[np.ndarray]]:
+        """The planned turns `batch` through the acoustic decoder in one batch, then each to audio (`how`:
+        the decoder's steps and guidance, the voice matching strength)."""
+        req, synth, turns = self.request, self.synth, planner.turns
+        steps, guidance, match = how
+        done = self._tick("acoustic")
+        decoded = decode_acoustic(
+            synth.acoustic,
+            planner.plan(batch),
+            [encoded[turns[i].speaker].tokens for i in batch],
+            req.method,
+            steps,
+            req.temperature,
+            guidance,
+            seed,
+            on_iteration,
+            req.keep_trace,
+        )
+        done()
+        done = self._tick("codec_decode")
+        waves = decode_turns(
+            synth.codec, decoded, [encoded[turns[i].speaker].profile for i in batch], match, on_turn
+        )
+        done()
+        return decoded, waves
+
+    def _remake(
+        self,
+        planner: TurnPlanner,
+        chunk: range,
+        off: Mapping[int, float],
+        decoded: DecodeResult,
+        waves: list[np.ndarray],
+        encoded: Mapping[str, EncodedPrompt],
+        how: tuple[int, float, float],
+        report: Callable[[str, str, float], None],
+    ) -> DecodeResult:
+        """The pace check's remake: the chunk's turns heard off their clip's pace (`off`: turn -> factor on
+        its durations) planned again and decoded once more, in one batch when it is no larger than the
+        chunk's (else one by one); their audio replaces theirs in `waves`, their decode theirs in the result
+        (`how` as `_decode`'s)."""
+        req, synth = self.request, self.synth
+        budget = self._cost(planner, chunk)
+        again = [i for i in chunk if i in off]
+        done = self._tick("t2s")
+        for i in again:
+            planner.replan(i, off[i])
+        done()
+        batches = [again] if self._cost(planner, again) <= budget else [[i] for i in again]
+        for batch in batches:
+            where = (
+                "pace check: turn" + ("s " if len(batch) > 1 else " ") + ", ".join(str(i + 1) for i in batch)
+            )
+            redo, remade = self._decode(
+                planner,
+                batch,
+                encoded,
+                how,
+                (chunk_seed(req.seed, batch[0]) + 1) % 2**63,  # other draws than the first attempt's
+                lambda i, n, where=where: report(where, f"acoustic iteration {i}/{n}", 1.0),
+                lambda i, n, where=where: report(where, "codec decode", 1.0),
+            )
+            rows = [i - chunk.start for i in batch]
+            for row, i, wave in zip(rows, batch, remade, strict=True):
+                waves[row] = wave
+                planner.heard_again(i, wave, int(synth.codec.sample_rate))
+            decoded = replace_turns(decoded, rows, redo)
+        return decoded
 
     def _run(self) -> Iterator[DialogueChunk]:
         req, synth = self.request, self.synth
@@ -164,6 +243,8 @@ class DialogueStream:
         guidance = DEFAULT_GUIDANCE[req.method] if req.guidance is None else float(req.guidance)
         check_settings(req.temperature, guidance, req.seed)
         match = synth.voice_match if req.voice_match is None else check_voice_match(req.voice_match)
+        check_pace = synth.pace_check if req.pace_check is None else bool(req.pace_check)
+        how = (steps, guidance, match)  # every decode of the dialogue's turns
         if not isinstance(req.transcript, str):
             raise UserInputError(
                 "The transcript must be text; write one turn per line, e.g. '[S1] Hello there.'"
@@ -256,37 +337,26 @@ class DialogueStream:
             if new and self.pause is not None:  # an encoding is as long as a chunk: others may go first
                 self.pause()
 
-            done = self._tick("acoustic")
             report(where, "acoustic model", 0.0)
-            decoded = decode_acoustic(
-                synth.acoustic,
-                plans,
-                [encoded[turns[i].speaker].tokens for i in chunk],
-                req.method,
-                steps,
-                req.temperature,
-                guidance,
+            decoded, waves = self._decode(
+                planner,
+                list(chunk),
+                encoded,
+                how,
                 chunk_seed(req.seed, chunk.start),
                 lambda i, n, where=where: report(
                     where, f"acoustic iteration {i}/{n}", ACOUSTIC_SHARE * i / n
                 ),
-                req.keep_trace,
-            )
-            done()
-
-            done = self._tick("codec_decode")
-            waves = decode_turns(
-                synth.codec,
-                decoded,
-                [encoded[turns[i].speaker].profile for i in chunk],
-                match,
                 lambda i, n, where=where, first=chunk.start: report(
                     where,
                     f"codec decode, turn {first + i + 1}",
                     ACOUSTIC_SHARE + (1 - ACOUSTIC_SHARE) * i / n,
                 ),
             )
-            done()
+            off = planner.off_pace(list(chunk), waves, sample_rate) if check_pace else {}
+            if off:
+                decoded = self._remake(planner, chunk, off, decoded, waves, encoded, how, report)
+                plans = planner.plan(chunk)
 
             done = self._tick("assemble")
             piece = joiner.add(waves)
@@ -299,6 +369,7 @@ class DialogueStream:
                     end_s=span[1] / sample_rate,
                     n_frames=int(n_frames),
                     notes=plan.notes,
+                    remade=i in planner.remade,
                 )
                 for i, plan, audio, span, n_frames in zip(
                     chunk, plans, piece.turns, piece.spans, decoded.lengths, strict=True
@@ -355,6 +426,7 @@ class DialogueStream:
             rates=tuple(rates.items()),
             prompt_seconds=synth.prompt_seconds,
             voice_match=match if isinstance(synth.codec, GroupRVQCodec) else 0.0,
+            pace_check=check_pace and synth.t2s.guards,
             tempos=tuple((name, tempo) for name, tempo in plan.tempos.items() if name in plan.known_words),
             heard_tempos=tuple(
                 (name, tempo)

@@ -60,6 +60,7 @@ class DialogueSynthesizer:
         assembly: AssemblyConfig | None = None,
         voice_match: float = DEFAULT_VOICE_MATCH,
         denoise: str = DEFAULT_DENOISE,
+        pace_check: bool = False,
     ) -> None:
         """
         Args:
@@ -73,6 +74,8 @@ class DialogueSynthesizer:
                 acoustic model (engine/codec/voice_match.py; WORLD codec only); 0 turns it off.
             denoise: background-noise removal of the voice clips read from files or bytes
                 (engine/denoise.py): "auto" (the noisy ones), "on" or "off".
+            pace_check: default of making a turn again when its sound is heard more than 20 % off its clip's
+                pace (engine/pipeline/pace_check.py); off unless asked (docs/experiments.md, Duration).
         """
         if prompt_seconds is not None and not MIN_PROMPT_SECONDS <= prompt_seconds <= MAX_PROMPT_SECONDS:
             raise UserInputError(
@@ -85,6 +88,7 @@ class DialogueSynthesizer:
         self._prompt_seconds = prompt_seconds
         self.voice_match = check_voice_match(voice_match)
         self.denoise = check_mode(denoise)
+        self.pace_check = bool(pace_check)
         self.assembly = assembly or AssemblyConfig()
         self.acoustic_metadata: dict[str, Any] = {}
         self._codec: Codec | None = codec if not isinstance(codec, (str, Path, type(None))) else None
@@ -285,6 +289,8 @@ class DialogueSynthesizer:
                     speaker's tempo is then measured on those words (`TextToSemantic.tempo`), so turns last
                     as long as the speaker would take. The built-in voices' words are known.
                 chunk_seconds: the most padded audio decoded in one batch (it bounds the memory).
+                pace_check: make a turn again when it is heard more than 20 % off its clip's pace; None:
+                    the synthesizer's default.
 
         Returns:
             The dialogue's audio, its turns, the decode trace, per-stage timings and the settings used.
