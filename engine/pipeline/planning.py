@@ -1,7 +1,8 @@
 """Planning a dialogue's turns: each speaker's rate and tempo (from the clip's words, the built-in voice's
 known words, or the phones heard in the clip) and pace (the clip's, counted on its words or those Whisper
 heard in it), the semantic tokens of every turn, and the longest turn one acoustic batch takes (a dialogue of
-any length is decoded in chunks: engine/pipeline/chunks.py)."""
+any length is decoded in chunks: engine/pipeline/chunks.py); with the pace check, the turns heard off their
+clip's pace planned again (engine/pipeline/pace_check.py)."""
 
 from __future__ import annotations
 

@@ -64,7 +64,8 @@ class SemanticPlan:
         tempo: seconds the speaker takes per predicted second, measured on the prompt's words (1.0 without
             them).
         pace_scale: what the pace guard multiplied the durations by (1.0: the turn's pace was within
-            PACE_TOLERANCE of the clip's, or the guard was off).
+            PACE_TOLERANCE of the clip's, or the guard was off), times the pace check's factor when the turn
+            was made again (engine/pipeline/pace_check.py).
     """
 
     text: str
