@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -81,17 +81,12 @@ def _pad_frames(x: Tensor, t: int, value: float | bool) -> Tensor:
     return torch.nn.functional.pad(x, (0, t - x.shape[-1]), value=value)
 
 
-def merge_results(results: Sequence[DecodeResult]) -> DecodeResult:
-    """Decodes of consecutive batches of turns (a long dialogue decoded chunk by chunk) as one: turns
-    stacked in order, every grid padded to the longest turn, iteration k of the merged trace holding
-    iteration k of every batch (all were decoded with the same plan of stages), times and passes summed."""
-    if not results:
-        raise ValueError("no decodes to merge")
-    if len(results) == 1:
-        return results[0]
-    t = max(r.tokens.shape[-1] for r in results)
-    tokens = torch.cat([_pad_frames(r.tokens, t, UNKNOWN) for r in results])
-    lengths = torch.cat([r.lengths for r in results])
+def _joined(
+    results: Sequence[DecodeResult], lengths: Tensor, join: Callable[[list[Tensor], float | bool], Tensor]
+) -> DecodeResult:
+    """Several decodes (all with the same plan of stages) as one result of `lengths`: every grid (tokens,
+    and each iteration's fixed, tokens and confidence) made by `join(grids, padding value)` from theirs,
+    times and passes summed."""
     first = results[0].trace
     trace = DecodeTrace(method=first.method, lengths=lengths.clone())
     trace.forward_passes = sum(r.trace.forward_passes for r in results)
@@ -102,14 +97,30 @@ def merge_results(results: Sequence[DecodeResult]) -> DecodeResult:
                 stage=step.stage,
                 levels=step.levels,
                 iteration=step.iteration,
-                fixed=torch.cat([_pad_frames(s.fixed, t, False) for s in steps]),
-                tokens=torch.cat([_pad_frames(s.tokens, t, UNKNOWN) for s in steps]),
-                confidence=torch.cat([_pad_frames(s.confidence, t, 0.0) for s in steps]),
+                fixed=join([s.fixed for s in steps], False),
+                tokens=join([s.tokens for s in steps], UNKNOWN),
+                confidence=join([s.confidence for s in steps], 0.0),
                 guidance=step.guidance,
                 seconds=sum(s.seconds for s in steps),
             )
         )
-    return DecodeResult(tokens=tokens, lengths=lengths, trace=trace)
+    return DecodeResult(tokens=join([r.tokens for r in results], UNKNOWN), lengths=lengths, trace=trace)
+
+
+def merge_results(results: Sequence[DecodeResult]) -> DecodeResult:
+    """Decodes of consecutive batches of turns (a long dialogue decoded chunk by chunk) as one: turns
+    stacked in order, every grid padded to the longest turn, iteration k of the merged trace holding
+    iteration k of every batch (all were decoded with the same plan of stages), times and passes summed."""
+    if not results:
+        raise ValueError("no decodes to merge")
+    if len(results) == 1:
+        return results[0]
+    t = max(r.tokens.shape[-1] for r in results)
+    return _joined(
+        results,
+        torch.cat([r.lengths for r in results]),
+        lambda grids, value: torch.cat([_pad_frames(g, t, value) for g in grids]),
+    )
 
 
 def replace_turns(result: DecodeResult, rows: Sequence[int], again: DecodeResult) -> DecodeResult:
@@ -118,29 +129,17 @@ def replace_turns(result: DecodeResult, rows: Sequence[int], again: DecodeResult
     passes summed."""
     if len(rows) != len(again.lengths):
         raise ValueError(f"{len(rows)} rows to replace but {len(again.lengths)} turns decoded again")
+    if len(result.trace.steps) != len(again.trace.steps):
+        raise ValueError("the turns decoded again went through another plan of stages")
     index = torch.as_tensor(list(rows), dtype=torch.long)
     lengths = result.lengths.clone()
     lengths[index] = again.lengths
     t = int(lengths.max())
 
-    def put(old: Tensor, new: Tensor, value: float | bool) -> Tensor:
+    def put(grids: list[Tensor], value: float | bool) -> Tensor:
+        old, new = grids
         out = _pad_frames(old[..., :t], t, value).clone()  # beyond every turn's length is padding only
         out[index] = _pad_frames(new[..., :t], t, value)
         return out
 
-    trace = DecodeTrace(method=result.trace.method, lengths=lengths.clone())
-    trace.forward_passes = result.trace.forward_passes + again.trace.forward_passes
-    for step, redo in zip(result.trace.steps, again.trace.steps, strict=True):
-        trace.steps.append(
-            TraceStep(
-                stage=step.stage,
-                levels=step.levels,
-                iteration=step.iteration,
-                fixed=put(step.fixed, redo.fixed, False),
-                tokens=put(step.tokens, redo.tokens, UNKNOWN),
-                confidence=put(step.confidence, redo.confidence, 0.0),
-                guidance=step.guidance,
-                seconds=step.seconds + redo.seconds,
-            )
-        )
-    return DecodeResult(tokens=put(result.tokens, again.tokens, UNKNOWN), lengths=lengths, trace=trace)
+    return _joined([result, again], lengths, put)
