@@ -58,6 +58,7 @@ class CaseFigures:
     tempo: dict[str, float | None] = field(default_factory=dict)  # setting -> tempo the pipeline used
     seconds: dict[str, float] = field(default_factory=dict)  # setting -> generation wall time
     remade: dict[str, float] = field(default_factory=dict)  # setting -> share of turns made again for pace
+    acoustic_rtf: dict[str, float] = field(default_factory=dict)  # setting -> acoustic s / audio s
 
 
 def held_out_sentences(n: int, seed: int = 0) -> list[str]:

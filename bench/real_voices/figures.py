@@ -120,7 +120,11 @@ def summarize(figs: Sequence[CaseFigures], settings: Sequence[str], default: str
     for fig in figs:
         rows = {
             s: row_figures(fig, fig.generated[s], pools)
-            | {"tempo": fig.tempo.get(s), "remade": fig.remade.get(s)}
+            | {
+                "tempo": fig.tempo.get(s),
+                "remade": fig.remade.get(s),
+                "acoustic_rtf": fig.acoustic_rtf.get(s),
+            }
             for s in settings
             if s in fig.generated  # the synthetic voices run the default setting only
         }

@@ -93,6 +93,7 @@ def generate(
     tempos = dict(result.settings.tempos) | dict(result.settings.heard_tempos)
     fig.tempo[setting] = tempos.get("S1")
     fig.remade[setting] = float(np.mean([t.remade for t in result.turns]))
+    fig.acoustic_rtf[setting] = result.timings["acoustic"] / result.duration_s  # remakes included
     synth.t2s.guards = True
     fig.generated[setting] = [panel.score(t.audio, result.sample_rate, t.text) for t in result.turns]
     return setting
