@@ -315,9 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument(
         "--pace-check",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         help="make a turn again, once, when it is heard more than 20 %% off its voice clip's pace (every turn "
-        "within 25 %% on the real-voice benchmark, about one turn in five decoded twice)",
+        "within 25 %% on the real-voice benchmark, about one turn in five decoded twice; default the "
+        "pipeline's)",
     )
     gen.add_argument(
         "--denoise",

@@ -12,7 +12,7 @@ import pytest
 
 from engine.acoustic.decoding import DEFAULT_GUIDANCE, DEFAULT_STEPS
 from engine.demos import demo_voices, list_demos
-from engine.pipeline import DialogueSynthesizer
+from engine.pipeline import DialogueSynthesizer, planning
 from engine.ui import blocks, handlers, synthesis
 from engine.ui.speakers import SLOTS
 from tests.test_pipeline import tiny_model
@@ -30,7 +30,7 @@ from tests.ui_helpers import (
 )
 
 # The generation settings, in the order the /generate endpoint takes them (page ids use hyphens).
-SETTINGS = ["method", "iterations", "temperature", "guidance", "seed", "voice_match"]
+SETTINGS = ["method", "iterations", "temperature", "guidance", "seed", "voice_match", "pace_check"]
 PAGE_IDS = [
     "transcript",
     "transcript-status",
@@ -241,6 +241,22 @@ def test_the_api_yields_the_audio_before_the_figures(tiny_synthesizer, voice):
     assert next(steps, None) is None
 
 
+def test_the_pace_check_box_reaches_the_pipeline(tiny_synthesizer, voice, monkeypatch):
+    heard = set()
+
+    def fake(wave, sample_rate, plan, clip):  # "Hi, how are you?" heard 1.4 x too fast the first time
+        ratio = 1.4 if plan.text == "Hi, how are you?" and plan.text not in heard else 1.0
+        heard.add(plan.text)
+        return ratio
+
+    monkeypatch.setattr(planning, "heard_ratio", fake)
+    (_, _, report, _), _ = page_generate(FOUR_TURNS, [voice, voice], pace_check=True)
+    assert "pace check on" in report and "turn(s) 2 came out more than 20 % off the clip's pace" in report
+    heard.clear()
+    (_, _, report, _), _ = page_generate(FOUR_TURNS, [voice, voice], pace_check=False)
+    assert "pace check off" in report and "off the clip's pace" not in report
+
+
 # 6. Compare streams each run --------------------------------------------------------------------------
 
 
@@ -253,6 +269,7 @@ def test_compare_streams_each_player_as_its_run_finishes(tiny_synthesizer, voice
             1.0,
             3,
             0.5,
+            False,
             *speaker_values([voice, voice]),
             progress=Progress(),
         )
@@ -284,6 +301,7 @@ def test_compare_api_returns_every_iteration_count(tiny_synthesizer, voice):
         1.0,
         3,
         0.5,
+        False,
         *speaker_values([voice, voice]),
         progress=progress,
     )

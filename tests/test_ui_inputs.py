@@ -255,6 +255,7 @@ def test_typed_words_win_over_a_built_in_voice_and_reach_compare(tiny_synthesize
             1.0,
             0,
             0.5,
+            False,
             *speaker_values([voice], demos=[None, built_in], texts=["  ", " My own words. "]),
             progress=Progress(),
         )

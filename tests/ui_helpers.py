@@ -67,6 +67,7 @@ SETTING_VALUES = {
     "guidance": 1.0,
     "seed": 0,
     "voice_match": 0.5,
+    "pace_check": False,
 }
 
 

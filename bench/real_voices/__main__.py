@@ -13,6 +13,7 @@ from bench.report import section_markdown
 from engine import denoise
 from engine.codec.base import VOCODERS
 from engine.data import real_speech
+from engine.pipeline.settings import DEFAULT_PACE_CHECK
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -46,7 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--pace-check",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=DEFAULT_PACE_CHECK,
         help="make the turns heard off their clip's pace again (engine/pipeline/pace_check.py)",
     )
     parser.add_argument("--corpus", default=DEFAULT_CORPUS)

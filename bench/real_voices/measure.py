@@ -33,7 +33,7 @@ from engine.audio import resample
 from engine.data import real_speech
 from engine.denoise import DEFAULT_MODE as DEFAULT_DENOISE
 from engine.eval.panel import JudgePanel
-from engine.pipeline import DialogueSynthesizer
+from engine.pipeline import DEFAULT_PACE_CHECK, DialogueSynthesizer
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = os.environ.get("CORPUS_DIR", "/work/corpus")
@@ -117,7 +117,7 @@ def measure(
     vocoder_path: str | Path | None = None,
     sentence_seed: int = 0,
     denoise: str = DEFAULT_DENOISE,
-    pace_check: bool = False,
+    pace_check: bool = DEFAULT_PACE_CHECK,
 ) -> tuple[dict, list[str]]:
     """Generate and judge everything; returns the summary and the settings measured. `vocoder` decodes
     the codec's tokens, of the resynthesis and of the generated turns alike ("world" or "neural", the

@@ -21,6 +21,7 @@ from engine.pipeline.prompts import (
 )
 from engine.pipeline.results import DialogueResult, TurnAudio
 from engine.pipeline.settings import (
+    DEFAULT_PACE_CHECK,
     DEFAULT_VOICE_MATCH,
     MAX_ITERATIONS,
     METHODS,
@@ -40,6 +41,7 @@ __all__ = [
     "CHUNK_SECONDS",
     "DECODERS",
     "DEFAULT_ACOUSTIC_CHECKPOINT",
+    "DEFAULT_PACE_CHECK",
     "DEFAULT_PROMPT_SECONDS",
     "DEFAULT_VOICE_MATCH",
     "MAX_ITERATIONS",

@@ -13,8 +13,12 @@ from engine.errors import UserInputError
 
 METHODS = tuple(DECODERS)
 MAX_ITERATIONS = 64
+# Whether a turn heard more than 20 % off its clip's pace is made again (engine/pipeline/pace_check.py): off,
+# since on real clips it decodes about one turn in five twice for +0.016 WER (docs/experiments.md, Duration).
+DEFAULT_PACE_CHECK = False
 
 __all__ = [
+    "DEFAULT_PACE_CHECK",
     "DEFAULT_VOICE_MATCH",
     "MAX_ITERATIONS",
     "METHODS",

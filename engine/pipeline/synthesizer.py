@@ -30,7 +30,7 @@ from engine.pipeline.prompts import (
     prompt_key,
 )
 from engine.pipeline.results import DialogueResult
-from engine.pipeline.settings import DEFAULT_VOICE_MATCH, check_voice_match
+from engine.pipeline.settings import DEFAULT_PACE_CHECK, DEFAULT_VOICE_MATCH, check_voice_match
 from engine.pipeline.streaming import DialogueStream, StreamRequest
 from engine.semantic.t2s import DEFAULT_CHECKPOINT as DEFAULT_DURATION_CHECKPOINT
 from engine.semantic.t2s import TextToSemantic
@@ -60,7 +60,7 @@ class DialogueSynthesizer:
         assembly: AssemblyConfig | None = None,
         voice_match: float = DEFAULT_VOICE_MATCH,
         denoise: str = DEFAULT_DENOISE,
-        pace_check: bool = False,
+        pace_check: bool = DEFAULT_PACE_CHECK,
     ) -> None:
         """
         Args:
@@ -75,7 +75,7 @@ class DialogueSynthesizer:
             denoise: background-noise removal of the voice clips read from files or bytes
                 (engine/denoise.py): "auto" (the noisy ones), "on" or "off".
             pace_check: default of making a turn again when its sound is heard more than 20 % off its clip's
-                pace (engine/pipeline/pace_check.py); off unless asked (docs/experiments.md, Duration).
+                pace (engine/pipeline/pace_check.py; `DEFAULT_PACE_CHECK`).
         """
         if prompt_seconds is not None and not MIN_PROMPT_SECONDS <= prompt_seconds <= MAX_PROMPT_SECONDS:
             raise UserInputError(

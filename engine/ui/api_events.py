@@ -22,7 +22,8 @@ def api_events(
 
     Args:
         transcript: the dialogue box.
-        settings: method, iterations, temperature, guidance, seed, voice matching (the page's fields).
+        settings: method, iterations, temperature, guidance, seed, voice matching, pace check (the page's
+            fields).
         speaker_inputs: every slot's clip, built-in voice, clip words and rate.
         generate_outputs: the player, the report, the four decoding views and the downloads.
         compare_outputs: the five compare players and the table.

@@ -9,7 +9,7 @@ import gradio as gr
 
 from engine.acoustic.decoding import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_TEMPERATURE
 from engine.demos import DEMOS_DIR, VOICES_DIR, demo_voices, list_demos
-from engine.pipeline import DEFAULT_VOICE_MATCH
+from engine.pipeline import DEFAULT_PACE_CHECK, DEFAULT_VOICE_MATCH
 from engine.semantic.t2s import MAX_RATE, MIN_RATE
 from engine.ui import handlers, stopping
 from engine.ui.api_events import api_events
@@ -208,6 +208,14 @@ def build_app() -> gr.Blocks:
                 "(more like the clip, less clear at high values); 0 plays the model's output as it is.",
                 elem_id="voice-match",
             )
+            pace_check = gr.Checkbox(
+                value=DEFAULT_PACE_CHECK,
+                label="Pace check",
+                info="After the model: a turn heard more than 20 % faster or slower than its voice clip is "
+                "made again once at the clip's pace (with real clips about one turn in five; each costs its "
+                "decode again).",
+                elem_id="pace-check",
+            )
         run_status = gr.Markdown(elem_id="run-status")
         with gr.Row():
             check = gr.Button("Check", elem_id="check-btn")
@@ -285,7 +293,7 @@ def build_app() -> gr.Blocks:
         fresh = gr.State(None)  # the generation just made, for its views to be drawn
         kept = gr.State(None)  # the generation the views show, for redrawing them
         speaker_inputs = [*voices, *demo_voice_inputs, *voice_texts, *rates]
-        settings = [method, iterations, temperature, guidance, seed, voice_match]
+        settings = [method, iterations, temperature, guidance, seed, voice_match, pace_check]
         status_outputs = [transcript_status, *voice_statuses, run_status]
         synthesis = {"concurrency_id": SYNTHESIS_QUEUE, "concurrency_limit": SYNTHESIS_EVENTS}
 
@@ -314,7 +322,7 @@ def build_app() -> gr.Blocks:
         )
         comparing = compare.click(
             handlers.page_compare,
-            [transcript, method, temperature, guidance, seed, voice_match, *speaker_inputs],
+            [transcript, method, temperature, guidance, seed, voice_match, pace_check, *speaker_inputs],
             [output_tabs, *compare_players, compare_table, compare_status, *status_outputs],
             show_progress_on=[compare_status],
             **synthesis,

@@ -23,8 +23,9 @@ COMPARE_ITERATIONS = (1, 2, 4, 8, 16)
 def _compare_runs(
     transcript, settings, speaker_values, progress, request
 ) -> Iterator[tuple[PageInput, int, DialogueResult]]:
-    """Each run of the comparison in turn; `settings` are (method, temperature, guidance, seed, voice_match)."""
-    method, temperature, guidance, seed, voice_match = settings
+    """Each run of the comparison in turn; `settings` are (method, temperature, guidance, seed, voice_match,
+    pace_check)."""
+    method, temperature, guidance, seed, voice_match, pace_check = settings
     page = read_page(transcript, speaker_values)
     n_runs = len(COMPARE_ITERATIONS)
     session = session_of(request)
@@ -33,7 +34,7 @@ def _compare_runs(
             report = progress_reporter(
                 progress, k, n_runs, f"run {k + 1}/{n_runs}, {iterations} iterations: "
             )
-            chosen = (method, iterations, temperature, guidance, seed, voice_match)
+            chosen = (method, iterations, temperature, guidance, seed, voice_match, pace_check)
             result = synthesize_page(page, chosen, report, job, keep_trace=False)
             yield page, iterations, result
             LINE.give_way(job, lambda message, k=k: progress((k + 1) / n_runs, desc=message))
@@ -66,6 +67,7 @@ def compare_iterations(
     guidance: float,
     seed: int,
     voice_match: float,
+    pace_check: bool,
     *speaker_values: Any,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
     request: gr.Request = None,
@@ -79,7 +81,11 @@ def compare_iterations(
     players, rows = [], []
     with page_errors("Comparing iterations"):
         for _, iterations, result in _compare_runs(
-            transcript, (method, temperature, guidance, seed, voice_match), speaker_values, progress, request
+            transcript,
+            (method, temperature, guidance, seed, voice_match, pace_check),
+            speaker_values,
+            progress,
+            request,
         ):
             players.append(
                 gr.Audio(
@@ -97,6 +103,7 @@ def page_compare(
     guidance: float,
     seed: int,
     voice_match: float,
+    pace_check: bool,
     *speaker_values: Any,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
     request: gr.Request = None,
@@ -113,7 +120,11 @@ def page_compare(
     done = 0
     try:
         for page, iterations, result in _compare_runs(
-            transcript, (method, temperature, guidance, seed, voice_match), speaker_values, progress, request
+            transcript,
+            (method, temperature, guidance, seed, voice_match, pace_check),
+            speaker_values,
+            progress,
+            request,
         ):
             done += 1
             rows.append(_compare_row(iterations, result))

@@ -127,6 +127,7 @@ def generate_dialogue(
     guidance: float,
     seed: int,
     voice_match: float,
+    pace_check: bool,
     *speaker_values: Any,
     progress: gr.Progress = gr.Progress(),  # noqa: B008  (gradio injects the page's progress bar this way)
     request: gr.Request = None,
@@ -135,7 +136,8 @@ def generate_dialogue(
     is ready; a client's cancel, or `/stop`, ends either within a second).
 
     Args:
-        transcript, method, iterations, temperature, guidance, seed, voice_match: the page's fields.
+        transcript, method, iterations, temperature, guidance, seed, voice_match, pace_check: the page's
+            fields.
         speaker_values: per slot (S1-S8): voice clips (paths or None), built-in voice names (or None), what
             the clips say (blank: unknown), speaking rates.
         progress: the page's progress bar (stage, turns, time left).
@@ -146,7 +148,7 @@ def generate_dialogue(
         markdown, the fill-in image, the confidence image, the steps image, the spectrogram image, and
         [wav path, mp3 path].
     """
-    settings = (method, iterations, temperature, guidance, seed, voice_match)
+    settings = (method, iterations, temperature, guidance, seed, voice_match, pace_check)
     with page_errors("Generating the dialogue"):
         page = read_page(transcript, speaker_values)
         run = _Run(page, settings, progress, session_of(request))
@@ -169,6 +171,7 @@ def stream_dialogue(
     guidance: float,
     seed: int,
     voice_match: float,
+    pace_check: bool,
     *speaker_values: Any,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
     request: gr.Request = None,
@@ -180,7 +183,7 @@ def stream_dialogue(
         Per chunk: (the chunk's wav path, None, a line saying which turns and seconds it holds); at the end:
         (None, [wav path, mp3 path], the report markdown).
     """
-    settings = (method, iterations, temperature, guidance, seed, voice_match)
+    settings = (method, iterations, temperature, guidance, seed, voice_match, pace_check)
     with page_errors("Generating the dialogue"):
         from engine.audio import write_audio
 
@@ -205,6 +208,7 @@ def page_generate(
     guidance: float,
     seed: int,
     voice_match: float,
+    pace_check: bool,
     *speaker_values: Any,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
     request: gr.Request = None,
@@ -218,7 +222,7 @@ def page_generate(
         (audio, downloads, report, the new Decoded or None, *statuses, the live player's next chunk).
     """
     start = time.perf_counter()
-    settings = (method, iterations, temperature, guidance, seed, voice_match)
+    settings = (method, iterations, temperature, guidance, seed, voice_match, pace_check)
     page = None
     try:
         from engine.audio import to_wav_bytes

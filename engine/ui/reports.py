@@ -153,7 +153,8 @@ def generate_report(result: DialogueResult, plan: SpeakerPlan) -> str:
         f"(real-time factor {result.real_time_factor:.2f}).**  \n"
         f"{s.method}, {s.iterations} iterations ({len(result.trace)} decoder steps, "
         f"{result.trace.forward_passes} forward passes), temperature {s.temperature:g}, guidance {s.guidance:g}, "
-        f"seed {s.seed}, voice matching {s.voice_match:g}; rates {rates}.  \nTimings: {timings}\n\n"
+        f"seed {s.seed}, voice matching {s.voice_match:g}, pace check {'on' if s.pace_check else 'off'}; "
+        f"rates {rates}.  \nTimings: {timings}\n\n"
         f"| turn | speaker | in the audio | frames | text spoken | not spoken |\n|---|---|---|---|---|---|\n{rows}"
         + ("\n\nNotes:" + "".join(f"\n- {note}" for note in notes) if notes else "")
     )

@@ -89,8 +89,8 @@ def whole_number(value: float | None, what: str) -> int:
 
 def _page_options(page: PageInput, settings: Sequence[Any]) -> dict[str, Any]:
     """The page's fields as the pipeline's options; `settings` are the page's (method, iterations,
-    temperature, guidance, seed, voice_match)."""
-    method, iterations, temperature, guidance, seed, voice_match = settings
+    temperature, guidance, seed, voice_match, pace_check)."""
+    method, iterations, temperature, guidance, seed, voice_match, pace_check = settings
     return {
         "voice_texts": page.texts,
         "method": method,
@@ -99,6 +99,7 @@ def _page_options(page: PageInput, settings: Sequence[Any]) -> dict[str, Any]:
         "guidance": float(guidance),
         "seed": whole_number(seed, "Seed"),
         "voice_match": voice_match,
+        "pace_check": bool(pace_check),
         "rate": page.rates or 1.0,
     }
 
