@@ -49,7 +49,7 @@ def measure(runs: int = 5) -> dict:
     """
     from engine.acoustic.decoding import DEFAULT_STEPS, DEFAULT_TEMPERATURE
     from engine.demos import list_demos
-    from engine.pipeline import DEFAULT_VOICE_MATCH
+    from engine.pipeline import DEFAULT_PACE_CHECK, DEFAULT_VOICE_MATCH
     from engine.ui import handlers
 
     demo = next(d for d in list_demos() if d.name == DEMO)
@@ -72,6 +72,7 @@ def measure(runs: int = 5) -> dict:
             1.0,
             0,
             DEFAULT_VOICE_MATCH,
+            DEFAULT_PACE_CHECK,
             *speaker_values,
             progress=clock,
         )

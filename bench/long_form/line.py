@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import gradio as gr
 
 from engine.acoustic.decoding import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_TEMPERATURE
-from engine.pipeline import DEFAULT_VOICE_MATCH
+from engine.pipeline import DEFAULT_PACE_CHECK, DEFAULT_VOICE_MATCH
 from engine.ui import handlers, stopping, synthesis
 from engine.ui.speakers import SLOTS
 
-# The page's defaults: method, iterations, temperature, guidance, seed, voice matching.
+# The page's defaults: method, iterations, temperature, guidance, seed, voice matching, pace check.
 SETTINGS = (
     "group",
     DEFAULT_STEPS["group"],
@@ -27,6 +27,7 @@ SETTINGS = (
     DEFAULT_GUIDANCE["group"],
     0,
     DEFAULT_VOICE_MATCH,
+    DEFAULT_PACE_CHECK,
 )
 WAITING = "waiting"  # how the line's messages to a waiting synthesis begin
 PROBE = "bench-probe"  # the kind of the job that waits for the line after a stop (its own speed record)
