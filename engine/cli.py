@@ -317,8 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--pace-check",
         action=argparse.BooleanOptionalAction,
         help="make a turn again, once, when it is heard more than 20 %% off its voice clip's pace (every turn "
-        "within 25 %% on the real-voice benchmark, about one turn in five decoded twice; default the "
-        "pipeline's)",
+        "within 25 %% on the real-voice benchmark, about one turn in six decoded twice; on by default, "
+        "--no-pace-check turns it off)",
     )
     gen.add_argument(
         "--denoise",

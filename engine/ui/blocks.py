@@ -212,7 +212,7 @@ def build_app() -> gr.Blocks:
                 value=DEFAULT_PACE_CHECK,
                 label="Pace check",
                 info="After the model: a turn heard more than 20 % faster or slower than its voice clip is "
-                "made again once at the clip's pace (with real clips about one turn in five; each costs its "
+                "made again once at the clip's pace (with real clips about one turn in six; each costs its "
                 "decode again).",
                 elem_id="pace-check",
             )
