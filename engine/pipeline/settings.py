@@ -15,7 +15,8 @@ METHODS = tuple(DECODERS)
 MAX_ITERATIONS = 64
 # Whether a turn heard more than 20 % off its clip's pace is made again (engine/pipeline/pace_check.py): on, since
 # with the acoustic model of the wide Kokoro voice space every real-voice turn lands within 25 % of its clip's pace
-# at an acoustic real-time factor below 0.1 (about one real-voice turn in six decoded twice; docs/experiments.md).
+# at a median acoustic real-time factor below 0.1 (about one real-voice turn in six decoded twice; 0.13-0.14 for
+# the voices most often remade; docs/models/acoustic.md).
 DEFAULT_PACE_CHECK = True
 
 __all__ = [
