@@ -203,7 +203,8 @@ def _stream_to(output: Path, stream, bar) -> str:
             writer.write(chunk.audio)
             a, b = chunk.first_turn + 1, chunk.first_turn + len(chunk.turns)
             bar.write(
-                f"chunk {chunk.index + 1}/{chunk.n_chunks}: turn{f's {a}-{b}' if b > a else f' {a}'} of "
+                f"chunk {chunk.index + 1}{f'/{chunk.n_chunks}' if chunk.n_chunks else ''}: "
+                f"turn{f's {a}-{b}' if b > a else f' {a}'} of "
                 f"{chunk.n_turns} written, {chunk.end_s:.1f} s of audio",
                 file=sys.stderr,
             )

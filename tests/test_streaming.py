@@ -99,6 +99,22 @@ def test_stream_delivers_the_dialogue_in_order(streamed):
     assert result.timings["first_audio"] < result.timings["total"]
 
 
+def test_the_first_chunk_does_not_wait_for_the_other_turns_planning(synth, voices, monkeypatch):  # noqa: F811
+    planned = []
+    real = synth.t2s.plan_batch
+
+    def recording(texts, *args, **kwargs):
+        planned.append(len(texts))
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(synth.t2s, "plan_batch", recording)
+    stream = synth.stream(LONG, voices, seed=5, chunk_seconds=4.0, keep=False)
+    first = next(iter(stream))
+    assert planned == [1] and first.n_chunks is None and not first.final  # only the first turn so far
+    rest = list(stream)
+    assert planned == [1, 7] and rest[-1].final and rest[-1].index + 1 == rest[-1].n_chunks == stream.n_chunks
+
+
 def test_stream_is_deterministic_and_seeded(synth, voices, streamed):  # noqa: F811
     again = synth.stream(LONG, voices, seed=5, chunk_seconds=4.0)
     np.testing.assert_array_equal(np.concatenate([c.audio for c in again]), streamed[1].audio)

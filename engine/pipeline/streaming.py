@@ -48,7 +48,8 @@ class DialogueChunk:
     """The next stretch of a dialogue being generated.
 
     Attributes:
-        index: which chunk (from 0), of `n_chunks`.
+        index: which chunk (from 0), of `n_chunks`; None in the first chunk of a dialogue whose other turns
+            are planned once it is out (`first_small`), so that its audio does not wait for them.
         audio: float32 samples that follow the previous chunk's (the lead or pauses before its turns
             included; after the last turn, the closing silence too).
         start_s: where `audio` starts in the dialogue.
@@ -58,7 +59,7 @@ class DialogueChunk:
     """
 
     index: int
-    n_chunks: int
+    n_chunks: int | None
     audio: np.ndarray
     start_s: float
     sample_rate: int
@@ -69,7 +70,7 @@ class DialogueChunk:
     @property
     def final(self) -> bool:
         """Whether this is the dialogue's last chunk."""
-        return self.index == self.n_chunks - 1
+        return self.first_turn + len(self.turns) == self.n_turns
 
     @property
     def end_s(self) -> float:
@@ -382,27 +383,15 @@ class DialogueStream:
             done()
             self.forward_passes += decoded.trace.forward_passes
             cost_done += cost
+            rest_unplanned = k == 0 and req.first_small and len(turns) > 1
             if k == 0:
                 self.timings["first_audio"] = time.perf_counter() - start
-                if req.first_small and len(turns) > 1:  # now the rest of the dialogue
-                    done = self._tick("t2s")
-                    report(where, f"text to semantic: turns 2-{len(turns)}", 1.0)
-                    rest = planner.plan(range(1, len(turns)))
-                    chunks += plan_chunks(
-                        [len(p.tokens) for p in rest],
-                        frame_rate,
-                        req.chunk_seconds,
-                        previous=int(cost),
-                        offset=1,
-                    )
-                    total_cost = cost + sum(self._cost(planner, c) for c in chunks[1:])
-                    done()
             self.n_chunks = len(chunks)
             if k + 1 < len(chunks):
                 report(where, "chunk done", 1.0)
             yield DialogueChunk(
                 k,
-                len(chunks),
+                None if rest_unplanned else len(chunks),
                 piece.audio,
                 piece.start / sample_rate,
                 sample_rate,
@@ -410,6 +399,20 @@ class DialogueStream:
                 chunk.start,
                 len(turns),
             )
+            if rest_unplanned:  # the rest of the dialogue, while the first turn plays
+                done = self._tick("t2s")
+                report(where, f"text to semantic: turns 2-{len(turns)}", 1.0)
+                rest = planner.plan(range(1, len(turns)))
+                chunks += plan_chunks(
+                    [len(p.tokens) for p in rest],
+                    frame_rate,
+                    req.chunk_seconds,
+                    previous=int(cost),
+                    offset=1,
+                )
+                total_cost = cost + sum(self._cost(planner, c) for c in chunks[1:])
+                self.n_chunks = len(chunks)
+                done()
             k += 1
 
         plan = planner.result()

@@ -193,7 +193,8 @@ def stream_dialogue(
         for chunk in run:
             a, b = chunk.first_turn + 1, chunk.first_turn + len(chunk.turns)
             path = write_audio(folder / f"chunk-{chunk.index + 1:03d}.wav", chunk.audio, chunk.sample_rate)
-            where = f"chunk {chunk.index + 1} of {chunk.n_chunks}: turns {a}-{b} of {chunk.n_turns}"
+            of = f" of {chunk.n_chunks}" if chunk.n_chunks else ""  # None until the rest is planned
+            where = f"chunk {chunk.index + 1}{of}: turns {a}-{b} of {chunk.n_turns}"
             yield str(path), None, f"{where}, {chunk.start_s:.2f}-{chunk.end_s:.2f} s of the dialogue"
         yield None, write_downloads(run.result), reports.generate_report(run.result, page.plan)
 
