@@ -9,6 +9,7 @@ import pytest
 import soundfile
 import torch
 
+from engine.audio import resample
 from engine.codec.base import DEFAULT_CODEC_DIR, load_codec
 from engine.codec.neural_codec import NeuralDecodedCodec
 from engine.errors import UserInputError
@@ -109,6 +110,23 @@ def test_codec_decodes_through_the_neural_decoder_at_24khz(codec, tmp_path):
         load_codec(vocoder="neural", vocoder_path=tmp_path / "missing.pt")
 
 
+def test_an_untrained_world_anchored_decoder_is_world_at_24khz(codec, tmp_path):
+    """The anchored head starts at zero: before training the codec's tokens come out as WORLD's synthesis
+    (resampled to 24 kHz), so training starts from WORLD's sound; it learns a change, not the whole."""
+    torch.manual_seed(0)
+    cfg = VocoderConfig(feature_dim=codec.layout.dim, dim=32, intermediate=64, layers=2, world_anchor=True)
+    save_generator(tmp_path / "a.pt", NeuralDecoder(cfg), {})
+    neural = load_codec(vocoder="neural", vocoder_path=tmp_path / "a.pt")
+    t = np.arange(16000) / 16000
+    codes = codec.encode((0.3 * np.sin(2 * np.pi * (120 + 60 * t) * t)).astype(np.float32))
+    world = resample(codec.decode(codes), 16000, 24000)
+    out = neural.decode(codes)
+    assert out.shape == (codes.shape[1] * 480,) and np.abs(world).max() > 0.05
+    np.testing.assert_allclose(out[: len(world)], world[: len(out)], atol=1e-3)  # fp16 weights of zero
+    with pytest.raises(ValueError, match="anchored"):
+        NeuralDecoder(cfg)(torch.zeros(1, 3, cfg.feature_dim))  # without WORLD's waveform
+
+
 def test_the_codec_bench_scores_the_neural_decoder_beside_world(codec, tmp_path):
     """bench/codec.py's rows for the neural decoder: the same features voiced by it, scored like WORLD's;
     an untrained one says nothing intelligible where WORLD resynthesis keeps the words."""
@@ -198,6 +216,24 @@ def test_training_lowers_the_loss_and_resumes(pairs_dir, tmp_path):
     assert train_vocoder.main([*common, "--steps", "0", "--export", str(tmp_path / "again.pt")]) == 0
     _, meta = load_generator(tmp_path / "again.pt")
     assert meta["steps"] == 35 and "--steps 35" in meta["command"] and "--steps 0" in meta["export_command"]
+
+
+def test_a_world_anchored_decoder_trains_from_world_quality(pairs_dir, tmp_path):
+    def mel_losses(run: Path, *extra: str) -> list[float]:
+        args = ["--data", str(pairs_dir), "--out", str(run), *TINY, "--batch-size", "2", "--crop", "20"]
+        args += ["--warmup", "1", "--lr", "3e-3", "--log-every", "5", "--eval-pairs", "1", *extra]
+        assert train_vocoder.main(args) == 0
+        log = [json.loads(line) for line in (run / "train.log.jsonl").read_text().splitlines()]
+        return [r["mel"] for r in log if "loss" in r]
+
+    anchored = mel_losses(
+        tmp_path / "anchored", "--world-anchor", "--steps", "20", "--adversarial-start", "15"
+    )
+    plain = mel_losses(tmp_path / "plain", "--steps", "5")
+    assert anchored[0] < 0.75 * plain[0]  # it starts from WORLD's sound, the other from noise
+    assert anchored[-1] < anchored[0]
+    saved = torch.load(tmp_path / "anchored" / "resume.pt", weights_only=False)
+    assert saved["vocoder_config"]["world_anchor"] is True and saved["step"] == 20
 
 
 def test_held_out_pairs_stay_out_of_training_and_take_each_source_in_turn():

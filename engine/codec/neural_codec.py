@@ -5,7 +5,8 @@ stay as they are.
 It speaks the codec protocol at the decoder's rate: `encode` takes 24 kHz audio and analyses it at the
 codec's own 16 kHz; `decode` returns 24 kHz. Voice matching (engine/codec/voice_match.py) still works on
 the dequantized WORLD features, which the neural decoder then voices: `synthesize_features` is the one
-place the two vocoders differ.
+place the two vocoders differ. An anchored decoder (`world_anchor`) voices them with WORLD's synthesis of
+the same frames beside them.
 """
 
 from __future__ import annotations
@@ -53,7 +54,19 @@ class NeuralDecodedCodec(GroupRVQCodec):
         if len(raw) == 0:
             return np.zeros(0, dtype=np.float32)
         z = torch.from_numpy(self.layout.normalize(raw).astype(np.float32))[None]
-        return self.decoder(z)[0].numpy().astype(np.float32)
+        world = None
+        if self.decoder.cfg.world_anchor:
+            world = torch.from_numpy(world_anchor(super().synthesize_features(raw), self))[None]
+        return self.decoder(z, world)[0].numpy().astype(np.float32)
+
+
+def world_anchor(world: np.ndarray, codec: GroupRVQCodec, sample_rate: int = 24000) -> np.ndarray:
+    """WORLD's samples of T frames at the codec's rate, resampled to `sample_rate` and cut or padded to exactly
+    T frames there: what an anchored neural decoder hears beside the frames."""
+    frames = len(world) * codec.frame_rate / codec.cfg.world.sample_rate
+    n = round(frames * sample_rate / codec.frame_rate)
+    out = resample(world, codec.cfg.world.sample_rate, sample_rate)[:n]
+    return np.pad(out, (0, n - len(out))).astype(np.float32)
 
 
 def with_neural_decoder(base: GroupRVQCodec, path: str | Path | None = None) -> NeuralDecodedCodec:

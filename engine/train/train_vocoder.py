@@ -28,9 +28,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.audio import resample
 from engine.codec.base import load_codec
 from engine.codec.group_codec import GroupRVQCodec
+from engine.codec.neural_codec import world_anchor
 from engine.errors import UserInputError
 from engine.train.common import warmup_cosine_lr
 from engine.train.vocoder_config import VocoderTrainConfig, build_parser, configs_from
@@ -79,8 +79,8 @@ def measure_quality(
     for p in pairs:
         raw = codec.dequantize(p.codes)
         z = torch.from_numpy(codec.layout.normalize(raw).astype(np.float32))[None]
-        neural = generator(z)
-        world = torch.from_numpy(resample(codec.synthesize_features(raw), world_sr, sr))[None]
+        world = torch.from_numpy(world_anchor(codec.synthesize_features(raw), codec, sr))[None]
+        neural = generator(z, world if generator.cfg.world_anchor else None)
         n = min(world.shape[1], p.wave.shape[0])
         real = p.samples()[None]
         low = min(p.cutoff_hz, world_sr / 2)
@@ -236,12 +236,14 @@ def train(args) -> dict[str, Any]:
     sr = shape.sample_rate
     while step < cfg.steps:
         t0 = time.perf_counter()
-        feats, real, cutoff = sample_batch(train_pairs, codec, cfg.batch_size, cfg.crop, shape.hop, gen)
+        feats, real, cutoff, world = sample_batch(
+            train_pairs, codec, cfg.batch_size, cfg.crop, shape.hop, gen, shape.world_anchor
+        )
         lr = warmup_cosine_lr(step, cfg.lr, cfg.warmup, cfg.steps)
         for opt in (opt_g, opt_d):
             for group in opt.param_groups:
                 group["lr"] = lr
-        fake = g_model(feats)
+        fake = g_model(feats, world)
         terms = {
             "mel": mel_loss(fake, real, cutoff, sr),
             "stft": stft_loss(fake, real, cutoff, sr),

@@ -35,7 +35,7 @@ class VocoderTrainConfig:
 
 def build_parser() -> argparse.ArgumentParser:
     """--data --out --codec --export --threads --fresh, one option per VocoderTrainConfig field, and the
-    generator's shape (--dim --intermediate --layers)."""
+    generator's shape (--dim --intermediate --layers --world-anchor)."""
     p = argparse.ArgumentParser(description="Train the neural decoder of the codec's tokens (resumable).")
     p.add_argument("--data", required=True, help="training pairs (python -m engine.train.prepare_vocoder)")
     p.add_argument("--out", required=True, help="run folder: resume.pt, train.log.jsonl")
@@ -50,10 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     shape = VocoderConfig()
     for name in ("dim", "intermediate", "layers"):
         p.add_argument(f"--{name}", type=int, default=getattr(shape, name), help="generator shape")
+    p.add_argument(
+        "--world-anchor",
+        action="store_true",
+        help="the generator writes a change to WORLD's synthesis of the frames (engine/vocoder/generator.py)",
+    )
     return p
 
 
 def configs_from(args: argparse.Namespace) -> tuple[VocoderTrainConfig, VocoderConfig]:
     train = VocoderTrainConfig(**{f.name: getattr(args, f.name) for f in fields(VocoderTrainConfig)})
-    shape = VocoderConfig(dim=args.dim, intermediate=args.intermediate, layers=args.layers)
+    shape = VocoderConfig(
+        dim=args.dim, intermediate=args.intermediate, layers=args.layers, world_anchor=args.world_anchor
+    )
     return train, shape

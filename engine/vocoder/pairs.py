@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from engine.codec.group_codec import GroupRVQCodec
+from engine.codec.neural_codec import world_anchor
 from engine.errors import UserInputError
 
 PAIRS = "pairs.jsonl"
@@ -147,24 +148,34 @@ def sample_batch(
     crop: int,
     hop: int,
     generator: torch.Generator,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Random crops of `crop` frames: normalized features [B, crop, dim], waves [B, crop * hop], cutoffs [B].
+    world: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Random crops of `crop` frames: normalized features [B, crop, dim], waves [B, crop * hop], cutoffs [B],
+    and with `world` WORLD's synthesis of the same features at the waves' rate [B, crop * hop] (synthesized
+    with the crop's neighbouring frames, so it starts and ends as it would in a whole clip), else None.
 
     Only clips of at least `crop` frames are drawn: padding would pair silence with features. One depth of
     the codec per batch.
     """
+
     long_enough = [p for p in pairs if p.codes.shape[1] >= crop]
     if not long_enough:
         raise UserInputError(f"No training pair is {crop} frames long; give a shorter crop or longer clips.")
     levels = draw_levels(codec.groups, generator)
-    feats, waves, cutoffs = [], [], []
+    feats, waves, cutoffs, worlds = [], [], [], []
     for i in torch.randint(0, len(long_enough), (batch,), generator=generator).tolist():
         p = long_enough[i]
         frames = p.codes.shape[1]
         start = int(torch.randint(0, frames - crop + 1, (), generator=generator))
         lo, hi = max(0, start - CONTEXT_FRAMES), min(frames, start + crop + CONTEXT_FRAMES)
-        raw = codec.dequantize(p.codes[:, lo:hi], levels)[start - lo :][:crop]
+        context = codec.dequantize(p.codes[:, lo:hi], levels)
+        raw = context[start - lo :][:crop]
         feats.append(torch.from_numpy(codec.layout.normalize(raw).astype(np.float32)))
         waves.append(p.samples(start * hop, (start + crop) * hop))
         cutoffs.append(p.cutoff_hz)
-    return torch.stack(feats), torch.stack(waves), torch.tensor(cutoffs)
+        if world:
+            rate = hop * int(codec.frame_rate)
+            voiced = world_anchor(codec.synthesize_features(context), codec, rate)
+            worlds.append(torch.from_numpy(voiced[(start - lo) * hop :][: crop * hop]))
+    anchors = torch.stack(worlds) if world else None
+    return torch.stack(feats), torch.stack(waves), torch.tensor(cutoffs), anchors
