@@ -322,7 +322,8 @@ class DialogueSynthesizer:
 
         Args:
             first_small: the first chunk is the first turn alone, the next ones grow to `chunk_seconds`
-                (False: every chunk as large as allowed, as `synthesize` does).
+                (False: every chunk as large as allowed, as `synthesize` does); the other turns are planned
+                once the first chunk is out, so its `n_chunks` is None.
             keep: keep every chunk's audio and decode for `result()`; False holds one chunk at a time.
             pause: called after a voice clip was encoded, where the caller may let others run first (the
                 app's line gives way there as it does between chunks).
