@@ -48,8 +48,8 @@ class DialogueChunk:
     """The next stretch of a dialogue being generated.
 
     Attributes:
-        index: which chunk (from 0), of `n_chunks`; None in the first chunk of a dialogue whose other turns
-            are planned once it is out (`first_small`), so that its audio does not wait for them.
+        index: which chunk (from 0), of `n_chunks` (the dialogue's count; None in the first chunk of a
+            dialogue whose other turns are planned once it is out, `first_small`, so its audio need not wait).
         audio: float32 samples that follow the previous chunk's (the lead or pauses before its turns
             included; after the last turn, the closing silence too).
         start_s: where `audio` starts in the dialogue.
