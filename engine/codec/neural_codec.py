@@ -63,8 +63,7 @@ class NeuralDecodedCodec(GroupRVQCodec):
 def world_anchor(world: np.ndarray, codec: GroupRVQCodec, sample_rate: int = 24000) -> np.ndarray:
     """WORLD's samples of T frames at the codec's rate, resampled to `sample_rate` and cut or padded to exactly
     T frames there: what an anchored neural decoder hears beside the frames."""
-    frames = len(world) * codec.frame_rate / codec.cfg.world.sample_rate
-    n = round(frames * sample_rate / codec.frame_rate)
+    n = round(len(world) * sample_rate / codec.cfg.world.sample_rate)
     out = resample(world, codec.cfg.world.sample_rate, sample_rate)[:n]
     return np.pad(out, (0, n - len(out))).astype(np.float32)
 

@@ -77,12 +77,11 @@ class ISTFTHead(nn.Module):
         )
         return spec[..., : samples.shape[1] // self.hop]
 
-    def forward(self, x: Tensor, anchor: Tensor | None = None) -> Tensor:
-        """x [B, T, dim] (and the anchor's `stft`) -> samples [B, T * hop]."""
+    def forward(self, x: Tensor, anchor: tuple[Tensor, Tensor] | None = None) -> Tensor:
+        """x [B, T, dim] (and the anchor's `stft` as log-magnitude and phase) -> samples [B, T * hop]."""
         log_mag, phase = self.out(x).transpose(1, 2).chunk(2, dim=1)
         if anchor is not None:
-            log_mag = log_mag + torch.log(anchor.abs() + 1e-6)
-            phase = phase + torch.angle(anchor)
+            log_mag, phase = log_mag + anchor[0], phase + anchor[1]
         # Clamped so an untrained or diverging head cannot overflow exp.
         mag = torch.exp(log_mag.clamp(max=6.0))
         spec = torch.polar(mag, phase)
@@ -120,8 +119,9 @@ class NeuralDecoder(nn.Module):
         x = self.embed(features.transpose(1, 2))
         anchor = None
         if world is not None:
-            anchor = self.head.stft(world)
-            x = x + self.anchor_embed(torch.log(anchor.abs() + 1e-6).transpose(1, 2)).transpose(1, 2)
+            spec = self.head.stft(world)
+            anchor = (torch.log(spec.abs() + 1e-6), torch.angle(spec))
+            x = x + self.anchor_embed(anchor[0].transpose(1, 2)).transpose(1, 2)
         x = self.norm(x.transpose(1, 2)).transpose(1, 2)
         for block in self.blocks:
             x = block(x)

@@ -157,11 +157,11 @@ def sample_batch(
     Only clips of at least `crop` frames are drawn: padding would pair silence with features. One depth of
     the codec per batch.
     """
-
     long_enough = [p for p in pairs if p.codes.shape[1] >= crop]
     if not long_enough:
         raise UserInputError(f"No training pair is {crop} frames long; give a shorter crop or longer clips.")
     levels = draw_levels(codec.groups, generator)
+    rate = hop * int(codec.frame_rate)  # the waves'
     feats, waves, cutoffs, worlds = [], [], [], []
     for i in torch.randint(0, len(long_enough), (batch,), generator=generator).tolist():
         p = long_enough[i]
@@ -174,7 +174,6 @@ def sample_batch(
         waves.append(p.samples(start * hop, (start + crop) * hop))
         cutoffs.append(p.cutoff_hz)
         if world:
-            rate = hop * int(codec.frame_rate)
             voiced = world_anchor(codec.synthesize_features(context), codec, rate)
             worlds.append(torch.from_numpy(voiced[(start - lo) * hop :][: crop * hop]))
     anchors = torch.stack(worlds) if world else None
