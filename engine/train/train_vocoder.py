@@ -13,6 +13,7 @@ metadata and its quality measured on held-out pairs; `--steps 0 --export PATH` e
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -35,7 +36,7 @@ from engine.errors import UserInputError
 from engine.train.common import warmup_cosine_lr
 from engine.train.vocoder_config import VocoderTrainConfig, build_parser, configs_from
 from engine.vocoder.discriminators import DiscriminatorConfig, Discriminators
-from engine.vocoder.generator import NeuralDecoder, VocoderConfig, save_generator
+from engine.vocoder.generator import NeuralDecoder, VocoderConfig, load_generator, save_generator
 from engine.vocoder.losses import (
     band_limit,
     discriminator_hinge,
@@ -137,6 +138,9 @@ def train(args) -> dict[str, Any]:
     if state is not None:  # the run's own settings win over the command line's defaults
         cfg = VocoderTrainConfig(**{**state["train_config"], "steps": args.steps})
         shape = VocoderConfig(**state["vocoder_config"])
+    init = load_generator(args.init) if state is None and args.init else None
+    if init is not None:  # its shape, with the envelope kept as this command says
+        shape = dataclasses.replace(init[0].cfg, keep_envelope_hz=args.keep_envelope_hz)
 
     data_meta = read_meta(args.data)
     codec_dir = Path(args.codec) if args.codec else Path(data_meta["codec"]).parent
@@ -178,6 +182,15 @@ def train(args) -> dict[str, Any]:
             history.append({k: state["metadata"][k] for k in ("command", "data", "steps")})
         gen.set_state(state["rng"]["generator"])
         torch.set_rng_state(state["rng"]["torch"])
+    warm_from = 0  # the step the warmup counts from: a new optimizer warms up again
+    if init is not None:
+        generator.load_state_dict(init[0].state_dict())
+        step, elapsed = int(init[1]["steps"]), float(init[1]["train_seconds"])
+        history = [
+            *init[1].get("history", []),
+            {"command": init[1]["command"], "data": init[1]["data"], "steps": step, "export": str(args.init)},
+        ]
+        warm_from = step
     g_model: nn.Module = generator
     d_model: nn.Module = discriminators
     if world_size > 1:
@@ -240,6 +253,7 @@ def train(args) -> dict[str, Any]:
             train_pairs, codec, cfg.batch_size, cfg.crop, shape.hop, gen, shape.world_anchor
         )
         lr = warmup_cosine_lr(step, cfg.lr, cfg.warmup, cfg.steps)
+        lr *= min(1.0, (step - warm_from + 1) / cfg.warmup) if warm_from else 1.0
         for opt in (opt_g, opt_d):
             for group in opt.param_groups:
                 group["lr"] = lr
