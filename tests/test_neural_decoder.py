@@ -127,24 +127,6 @@ def test_an_untrained_world_anchored_decoder_is_world_at_24khz(codec, tmp_path):
         NeuralDecoder(cfg)(torch.zeros(1, 3, cfg.feature_dim))  # without WORLD's waveform
 
 
-def test_keeping_the_envelope_leaves_only_the_fine_structure_of_the_change_in_worlds_band():
-    """keep_envelope_hz: a change smooth across frequency (a formant moved, a tilt) is taken out below
-    8 kHz; a change from bin to bin (harmonics, noise between them) stays, and so does all above 8 kHz."""
-    cfg = VocoderConfig(dim=32, intermediate=64, layers=2, world_anchor=True, keep_envelope_hz=400)
-    head = NeuralDecoder(cfg).head
-    bins = cfg.n_fft // 2 + 1
-    smooth = torch.linspace(-2, 2, bins)[None, :, None].expand(1, bins, 3)
-    ripple = 0.5 * torch.tensor([1.0, -1.0]).repeat(bins // 2 + 1)[:bins][None, :, None].expand(1, bins, 3)
-    out = head._without_envelope(smooth + ripple)
-    band, edge = head.band_bins, head.envelope_bins  # 8 kHz at 12.5 Hz per bin; 400 Hz
-    assert (band, edge) == (640, 33)
-    inner = slice(edge, band - edge)  # the moving average is one-sided near the band's ends
-    torch.testing.assert_close(out[:, inner], ripple[:, inner], atol=0.02, rtol=0)
-    torch.testing.assert_close(out[:, band:], (smooth + ripple)[:, band:])
-    off = NeuralDecoder(VocoderConfig(dim=32, intermediate=64, layers=2, world_anchor=True)).head
-    assert off.envelope_bins == 0  # the default keeps the whole change
-
-
 def test_the_codec_bench_scores_the_neural_decoder_beside_world(codec, tmp_path):
     """bench/codec.py's rows for the neural decoder: the same features voiced by it, scored like WORLD's;
     an untrained one says nothing intelligible where WORLD resynthesis keeps the words."""
@@ -238,11 +220,10 @@ def test_training_lowers_the_loss_and_resumes(pairs_dir, tmp_path):
     # A run lost with its machine goes on from the export: its weights, its step count, its history.
     exported, _ = load_generator(tmp_path / "v.pt")
     again = [a if a != str(run) else str(tmp_path / "from_export") for a in common]
-    init = ["--init", str(tmp_path / "v.pt"), "--keep-envelope-hz", "400", "--steps", "36"]
-    assert train_vocoder.main([*again, *init]) == 0
+    assert train_vocoder.main([*again, "--init", str(tmp_path / "v.pt"), "--steps", "36"]) == 0
     saved = torch.load(tmp_path / "from_export" / "resume.pt", weights_only=False)
     assert saved["step"] == 36 and saved["metadata"]["history"][-1]["steps"] == 35
-    assert saved["vocoder_config"]["keep_envelope_hz"] == 400  # the export's shape, as the command says
+    assert saved["vocoder_config"] == exported.cfg.to_dict()  # the export's shape
     assert saved["metadata"]["history"][-1]["export"] == str(tmp_path / "v.pt")
     moved = [float((w - exported.state_dict()[k]).abs().max()) for k, w in saved["generator"].items()]
     assert 0 < max(moved) < 0.05  # one step on from the export's weights, not from new ones

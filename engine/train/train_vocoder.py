@@ -13,7 +13,6 @@ metadata and its quality measured on held-out pairs; `--steps 0 --export PATH` e
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import os
@@ -139,8 +138,8 @@ def train(args) -> dict[str, Any]:
         cfg = VocoderTrainConfig(**{**state["train_config"], "steps": args.steps})
         shape = VocoderConfig(**state["vocoder_config"])
     init = load_generator(args.init) if state is None and args.init else None
-    if init is not None:  # its shape, with the envelope kept as this command says
-        shape = dataclasses.replace(init[0].cfg, keep_envelope_hz=args.keep_envelope_hz)
+    if init is not None:
+        shape = init[0].cfg
 
     data_meta = read_meta(args.data)
     codec_dir = Path(args.codec) if args.codec else Path(data_meta["codec"]).parent

@@ -35,7 +35,7 @@ class VocoderTrainConfig:
 
 def build_parser() -> argparse.ArgumentParser:
     """--data --out --codec --export --threads --fresh --init, one option per VocoderTrainConfig field, and the
-    generator's shape (--dim --intermediate --layers --world-anchor --keep-envelope-hz)."""
+    generator's shape (--dim --intermediate --layers --world-anchor)."""
     p = argparse.ArgumentParser(description="Train the neural decoder of the codec's tokens (resumable).")
     p.add_argument("--data", required=True, help="training pairs (python -m engine.train.prepare_vocoder)")
     p.add_argument("--out", required=True, help="run folder: resume.pt, train.log.jsonl")
@@ -60,23 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the generator writes a change to WORLD's synthesis of the frames (engine/vocoder/generator.py)",
     )
-    p.add_argument(
-        "--keep-envelope-hz",
-        type=float,
-        default=shape.keep_envelope_hz,
-        help="anchored: keep WORLD's envelope, taking out changes smoother across frequency than this "
-        "(e.g. 400; 0 off); also applies to an --init export",
-    )
     return p
 
 
 def configs_from(args: argparse.Namespace) -> tuple[VocoderTrainConfig, VocoderConfig]:
     train = VocoderTrainConfig(**{f.name: getattr(args, f.name) for f in fields(VocoderTrainConfig)})
     shape = VocoderConfig(
-        dim=args.dim,
-        intermediate=args.intermediate,
-        layers=args.layers,
-        world_anchor=args.world_anchor,
-        keep_envelope_hz=args.keep_envelope_hz,
+        dim=args.dim, intermediate=args.intermediate, layers=args.layers, world_anchor=args.world_anchor
     )
     return train, shape

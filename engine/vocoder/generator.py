@@ -18,10 +18,6 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
-
-# The anchor's band: WORLD synthesizes at 16 kHz, so nothing of it lies above 8 kHz.
-WORLD_BAND_HZ = 8000.0
 
 
 @dataclass(frozen=True)
@@ -37,10 +33,6 @@ class VocoderConfig:
     layers: int = 8
     kernel: int = 7  # each block sees +-3 frames; with the input conv, +-27 frames (0.54 s)
     world_anchor: bool = False  # write a change to WORLD's STFT of the same frames (module docstring)
-    # Anchored only: the part of the log-magnitude change below WORLD's band edge that is smoother across
-    # frequency than this many Hz is taken out, so the voice's envelope stays WORLD's and only its fine
-    # structure (harmonics, noise between them) and phase change (0: off).
-    keep_envelope_hz: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,19 +61,9 @@ class ISTFTHead(nn.Module):
     """Per frame, log-magnitude and phase of every bin, turned into samples by an inverse STFT; with an
     anchor's STFT, the change to its log-magnitude and phase (the layer starts at zero: the anchor itself)."""
 
-    def __init__(
-        self,
-        dim: int,
-        n_fft: int,
-        hop: int,
-        anchored: bool = False,
-        envelope_bins: int = 0,
-        band_bins: int = 0,
-    ):
+    def __init__(self, dim: int, n_fft: int, hop: int, anchored: bool = False):
         super().__init__()
         self.n_fft, self.hop = n_fft, hop
-        self.envelope_bins = envelope_bins | 1 if envelope_bins else 0  # odd: a centred moving average
-        self.band_bins = band_bins
         self.out = nn.Linear(dim, n_fft + 2)
         if anchored:
             nn.init.zeros_(self.out.weight)
@@ -95,23 +77,10 @@ class ISTFTHead(nn.Module):
         )
         return spec[..., : samples.shape[1] // self.hop]
 
-    def _without_envelope(self, change: Tensor) -> Tensor:
-        """The log-magnitude change [B, bins, T] less its moving average over `envelope_bins` bins, within
-        the anchor's band."""
-        b, _, t = change.shape
-        low = change[:, : self.band_bins].transpose(1, 2).reshape(b * t, 1, self.band_bins)
-        smooth = F.avg_pool1d(
-            low, self.envelope_bins, stride=1, padding=self.envelope_bins // 2, count_include_pad=False
-        )
-        fine = (low - smooth).reshape(b, t, self.band_bins).transpose(1, 2)
-        return torch.cat([fine, change[:, self.band_bins :]], dim=1)
-
     def forward(self, x: Tensor, anchor: tuple[Tensor, Tensor] | None = None) -> Tensor:
         """x [B, T, dim] (and the anchor's `stft` as log-magnitude and phase) -> samples [B, T * hop]."""
         log_mag, phase = self.out(x).transpose(1, 2).chunk(2, dim=1)
         if anchor is not None:
-            if self.envelope_bins:
-                log_mag = self._without_envelope(log_mag)
             log_mag, phase = log_mag + anchor[0], phase + anchor[1]
         # Clamped so an untrained or diverging head cannot overflow exp.
         mag = torch.exp(log_mag.clamp(max=6.0))
@@ -142,15 +111,7 @@ class NeuralDecoder(nn.Module):
             ConvNeXtBlock(cfg.dim, cfg.intermediate, cfg.kernel, 1.0 / cfg.layers) for _ in range(cfg.layers)
         )
         self.final_norm = nn.LayerNorm(cfg.dim, eps=1e-6)
-        bin_hz = cfg.sample_rate / cfg.n_fft
-        self.head = ISTFTHead(
-            cfg.dim,
-            cfg.n_fft,
-            cfg.hop,
-            anchored=cfg.world_anchor,
-            envelope_bins=round(cfg.keep_envelope_hz / bin_hz) if cfg.world_anchor else 0,
-            band_bins=min(round(WORLD_BAND_HZ / bin_hz), cfg.n_fft // 2 + 1),
-        )
+        self.head = ISTFTHead(cfg.dim, cfg.n_fft, cfg.hop, anchored=cfg.world_anchor)
 
     def forward(self, features: Tensor, world: Tensor | None = None) -> Tensor:
         if (world is not None) != self.cfg.world_anchor:
