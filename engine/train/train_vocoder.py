@@ -47,6 +47,9 @@ from engine.vocoder.losses import (
 )
 from engine.vocoder.pairs import Pair, file_sha1, load_pairs, read_meta, sample_batch
 
+# What a run's metadata keeps of each earlier stage of its training (another data folder, an export it began from).
+HISTORY_KEYS = ("command", "data", "steps")
+
 
 def split_pairs(pairs: list[Pair]) -> tuple[list[Pair], list[Pair]]:
     """About one pair in 50, chosen by a hash of its id, held out of training (the choice stays when the
@@ -178,7 +181,7 @@ def train(args) -> dict[str, Any]:
         step, elapsed = int(state["step"]), float(state["metadata"]["train_seconds"])
         history = list(state["metadata"].get("history", []))
         if state["metadata"]["data"]["folder"] != str(args.data):
-            history.append({k: state["metadata"][k] for k in ("command", "data", "steps")})
+            history.append({k: state["metadata"][k] for k in HISTORY_KEYS})
         gen.set_state(state["rng"]["generator"])
         torch.set_rng_state(state["rng"]["torch"])
     warm_from = 0  # the step the warmup counts from: a new optimizer warms up again
@@ -187,7 +190,7 @@ def train(args) -> dict[str, Any]:
         step, elapsed = int(init[1]["steps"]), float(init[1]["train_seconds"])
         history = [
             *init[1].get("history", []),
-            {"command": init[1]["command"], "data": init[1]["data"], "steps": step, "export": str(args.init)},
+            {**{k: init[1][k] for k in HISTORY_KEYS}, "export": str(args.init)},
         ]
         warm_from = step
     g_model: nn.Module = generator
